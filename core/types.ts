@@ -1,0 +1,71 @@
+// The two custom resources, as TypeScript. crds/*.yaml must agree with these
+// (test/crd-schema.test.ts checks that they do).
+
+export const GROUP = 'tollgate.dev';
+export const VERSION = 'v1alpha1';
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export type Provider = 'openai' | 'anthropic' | 'gemini' | (string & {});
+
+/** Decimal USD per million tokens, e.g. "2.50". */
+export type PriceString = string;
+
+export interface ModelPriceSpec {
+  provider: Provider;
+  model: string;
+  /** Globs, e.g. "gpt-4o-2024-*", matched against the model a response reports. */
+  aliases?: string[];
+  currency: 'USD';
+  prices: {
+    input: PriceString;
+    output: PriceString;
+    cachedInput?: PriceString;
+    cacheWrite?: PriceString;
+  };
+  /** RFC 3339; a call is priced at the rate in force when it was made. */
+  effectiveFrom?: string;
+}
+
+export interface ModelPrice {
+  apiVersion: typeof API_VERSION;
+  kind: 'ModelPrice';
+  metadata: { name: string; [key: string]: unknown };
+  spec: ModelPriceSpec;
+}
+
+export type BudgetPeriod = 'Daily' | 'Weekly' | 'Monthly';
+export type Enforcement = 'Hard' | 'Soft';
+export type FailMode = 'Open' | 'Closed';
+
+export interface RateLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  /** Per-model limits, keyed by model glob. */
+  perModel?: { model: string; requestsPerMinute?: number; tokensPerMinute?: number }[];
+}
+
+export interface TeamBudgetSpec {
+  /** Decimal USD per period; absent means tracking only. */
+  limit?: string;
+  period: BudgetPeriod;
+  /** IANA time zone, default UTC. */
+  timezone?: string;
+  enforcement: Enforcement;
+  alertThresholds?: number[];
+  rateLimits?: RateLimits;
+  models?: { allow?: string[]; deny?: string[] };
+  failMode?: FailMode;
+}
+
+export interface TeamBudget {
+  apiVersion: typeof API_VERSION;
+  kind: 'TeamBudget';
+  metadata: { name: string; [key: string]: unknown };
+  spec: TeamBudgetSpec;
+  status?: Record<string, unknown>;
+}
+
+/** Token classes a provider bills separately. Each is disjoint from the others. */
+export const TOKEN_TYPES = ['input', 'cached_input', 'cache_write', 'output'] as const;
+export type TokenType = (typeof TOKEN_TYPES)[number];
+export type TokenCounts = Record<TokenType, number>;
