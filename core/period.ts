@@ -44,14 +44,7 @@ function zoneOffsetMs(at: Date, timeZone: string): number {
       (acc, p) => (p.type === 'literal' ? acc : { ...acc, [p.type]: Number(p.value) }),
       {},
     );
-  const asUtc = Date.UTC(
-    parts.year!,
-    parts.month! - 1,
-    parts.day,
-    parts.hour,
-    parts.minute,
-    parts.second,
-  );
+  const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day, parts.hour, parts.minute, parts.second);
   return asUtc - (at.getTime() - at.getMilliseconds());
 }
 

@@ -10,7 +10,9 @@ let stateDir: string | undefined;
 
 export async function setup(): Promise<void> {
   stateDir = mkdtempSync(join(tmpdir(), 'tollgate-test-'));
-  const cluster = await clusterUp(stateDir);
+  // TOLLGATE_TEST_SKIP_KUBE=1 starts Redis only, for quick local runs of tests
+  // that do not touch Kubernetes; those that do will fail without KUBECONFIG.
+  const cluster = await clusterUp(stateDir, { kube: process.env.TOLLGATE_TEST_SKIP_KUBE !== '1' });
   Object.assign(process.env, cluster.env);
 }
 

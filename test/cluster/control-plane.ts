@@ -140,14 +140,19 @@ async function startControllerManager(dir: string, path: string, apiserverUrl: s
   return { process: started };
 }
 
+export interface UpOptions {
+  /** false: Redis only, no Kubernetes (a development shortcut; CI always runs everything). */
+  kube?: boolean;
+}
+
 /** Starts everything under `dir`. If `dir` already runs a healthy cluster, returns it as it is. */
-export async function clusterUp(dir: string): Promise<State> {
+export async function clusterUp(dir: string, options: UpOptions = {}): Promise<State> {
   const existing = readState(dir);
   if (existing && existing.processes.every((p) => isAlive(p.pid))) return existing;
   if (existing) await clusterDown(dir);
 
   mkdirSync(dir, { recursive: true });
-  const path = toolsPath();
+  const path = options.kube === false ? '' : toolsPath();
   const processes: Started[] = [];
   const save = (env: Partial<ClusterEnv>) =>
     writeFileSync(stateFile(dir), JSON.stringify({ processes, env }, null, 2));
@@ -155,6 +160,11 @@ export async function clusterUp(dir: string): Promise<State> {
     const redis = await startRedis(dir);
     processes.push(redis.process);
     save({});
+    if (options.kube === false) {
+      const env = { KUBECONFIG: '', TOLLGATE_REDIS_URL: redis.url, PATH: process.env.PATH ?? '' };
+      save(env);
+      return { processes, env };
+    }
     mkdirSync(join(dir, 'pki'));
     const pki = makePki(join(dir, 'pki'));
     const etcd = await startEtcd(dir, path);

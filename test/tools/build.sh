@@ -11,6 +11,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${TOLLGATE_TOOLS_DIR:-$HOME/.cache/tollgate/tools}
 export CGO_ENABLED=0 GOFLAGS=-mod=readonly
+mkdir -p "$cache"
+# One build at a time per machine: a second caller waits, then finds the cache.
+exec 9>"$cache/.lock"
+flock 9
 
 required_version() { awk -v m="$2" '($1 == "require" && $2 == m) { print $3 } ($1 == m && $2 ~ /^v/) { print $2 }' "$here/$1/go.mod" | head -n1; }
 
