@@ -1,5 +1,5 @@
 // The two custom resources, as TypeScript. crds/*.yaml must agree with these
-// (test/crd-schema.test.ts checks that they do).
+// (test/crds/schema-agreement.test.ts checks that they do).
 
 export const GROUP = 'tollgate.dev';
 export const VERSION = 'v1alpha1';
@@ -31,6 +31,7 @@ export interface ModelPrice {
   kind: 'ModelPrice';
   metadata: { name: string; [key: string]: unknown };
   spec: ModelPriceSpec;
+  status?: ModelPriceStatus;
 }
 
 export type BudgetPeriod = 'Daily' | 'Weekly' | 'Monthly';
@@ -62,7 +63,78 @@ export interface TeamBudget {
   kind: 'TeamBudget';
   metadata: { name: string; [key: string]: unknown };
   spec: TeamBudgetSpec;
-  status?: Record<string, unknown>;
+  status?: TeamBudgetStatus;
+}
+
+// Status, written by the operator only. Money is decimal USD strings
+// (exact, from integer pico-USD); counts are integers.
+
+export type BudgetPhase = 'Ok' | 'Warning' | 'Exceeded';
+export type ConditionType = 'Ready' | 'BudgetWarning' | 'BudgetExceeded' | 'RunawaySpend';
+
+export interface Condition {
+  type: ConditionType;
+  status: 'True' | 'False' | 'Unknown';
+  reason: string;
+  message: string;
+  /** RFC 3339; changes only when `status` changes. */
+  lastTransitionTime: string;
+  observedGeneration?: number;
+}
+
+export interface StatusPeriod {
+  /** Period id, see core/period.ts ("2026-12", "2026-W49", "2026-12-04"). */
+  id: string;
+  start: string;
+  end: string;
+}
+
+export interface StatusTokens {
+  input: number;
+  cachedInput: number;
+  cacheWrite: number;
+  output: number;
+  /** Informational: already inside output. */
+  reasoning: number;
+}
+
+export interface SpendBreakdown {
+  name: string;
+  spent: string;
+  requests: number;
+}
+
+/** One closed period: the chargeback record. */
+export interface PeriodRecord extends StatusPeriod {
+  spent: string;
+  requests: number;
+  limit?: string;
+}
+
+export interface TeamBudgetStatus {
+  period?: StatusPeriod;
+  spent?: string;
+  /** Absent when the budget has no limit. */
+  remaining?: string;
+  /** Whole percent of the limit spent (floor); absent without a limit. */
+  percentUsed?: number;
+  /** Projected spend at period end from the recent burn rate. */
+  forecast?: string;
+  requests?: number;
+  tokens?: StatusTokens;
+  /** Top 10 by spend. */
+  byModel?: SpendBreakdown[];
+  byJob?: SpendBreakdown[];
+  phase?: BudgetPhase;
+  conditions?: Condition[];
+  /** Newest first, at most 12. */
+  history?: PeriodRecord[];
+  lastSyncTime?: string;
+  observedGeneration?: number;
+}
+
+export interface ModelPriceStatus {
+  observedGeneration?: number;
 }
 
 /** Token classes a provider bills separately. Each is disjoint from the others. */
