@@ -1,0 +1,180 @@
+// A refused call, spoken in the provider's language: its status, its error
+// body shape, Retry-After and OpenAI-style x-ratelimit-* headers, and a
+// message a developer can act on. A refusal is built before anything is sent
+// upstream, so it costs nothing.
+import { displayUsd, PICO_PER_USD, type PicoUsd } from '../../core/money.js';
+import type { PeriodWindow } from '../../core/period.js';
+import type { Policy, RateLimit } from './policy.js';
+
+export type RefusalReason = 'budget' | 'rate_requests' | 'rate_tokens' | 'model' | 'redis_unavailable';
+
+export interface Refusal {
+  status: number;
+  reason: RefusalReason;
+  message: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+type Family = 'openai' | 'anthropic' | 'gemini';
+
+/** OpenAI-compatible providers speak OpenAI's error dialect. */
+function family(provider: string): Family {
+  return provider === 'anthropic' || provider === 'gemini' ? provider : 'openai';
+}
+
+interface ErrorNames {
+  openai: { type: string; code: string };
+  anthropic: string;
+  gemini: string;
+}
+
+const NAMES: Record<RefusalReason, ErrorNames> = {
+  budget: {
+    openai: { type: 'insufficient_quota', code: 'insufficient_quota' },
+    anthropic: 'rate_limit_error',
+    gemini: 'RESOURCE_EXHAUSTED',
+  },
+  rate_requests: {
+    openai: { type: 'requests', code: 'rate_limit_exceeded' },
+    anthropic: 'rate_limit_error',
+    gemini: 'RESOURCE_EXHAUSTED',
+  },
+  rate_tokens: {
+    openai: { type: 'tokens', code: 'rate_limit_exceeded' },
+    anthropic: 'rate_limit_error',
+    gemini: 'RESOURCE_EXHAUSTED',
+  },
+  model: {
+    openai: { type: 'invalid_request_error', code: 'model_not_allowed' },
+    anthropic: 'permission_error',
+    gemini: 'PERMISSION_DENIED',
+  },
+  redis_unavailable: {
+    openai: { type: 'server_error', code: 'service_unavailable' },
+    anthropic: 'api_error',
+    gemini: 'UNAVAILABLE',
+  },
+};
+
+function errorBody(provider: string, status: number, reason: RefusalReason, message: string): unknown {
+  const names = NAMES[reason];
+  switch (family(provider)) {
+    case 'anthropic':
+      return { type: 'error', error: { type: names.anthropic, message } };
+    case 'gemini':
+      return { error: { code: status, message, status: names.gemini } };
+    case 'openai':
+      return {
+        error: {
+          message,
+          type: names.openai.type,
+          param: reason === 'model' ? 'model' : null,
+          code: names.openai.code,
+        },
+      };
+  }
+}
+
+function refusal(
+  provider: string,
+  status: number,
+  reason: RefusalReason,
+  message: string,
+  headers: Record<string, string>,
+): Refusal {
+  return { status, reason, message, headers, body: errorBody(provider, status, reason, message) };
+}
+
+/** Go-style durations as OpenAI's x-ratelimit-reset-* headers spell them: "20ms", "1s", "6m0s". */
+export function resetDuration(ms: number): string {
+  if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`;
+  const seconds = Math.ceil(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${seconds % 60}s`;
+  return `${Math.floor(minutes / 60)}h${minutes % 60}m${seconds % 60}s`;
+}
+
+const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
+
+/** Cents for amounts of a dollar or more, four places below, so "$0.0031" is not shown as "$0.00". */
+function usd(amount: PicoUsd): string {
+  return displayUsd(amount, amount >= PICO_PER_USD || amount === 0n ? 2 : 4);
+}
+
+/** "2027-01-01T00:00Z" */
+const minuteUtc = (at: Date) => `${at.toISOString().slice(0, 16)}Z`;
+
+export interface BudgetFacts {
+  spent: PicoUsd;
+  reserved: PicoUsd;
+  worstCase: PicoUsd;
+}
+
+export function budgetRefusal(
+  provider: string,
+  policy: Policy,
+  window: PeriodWindow,
+  facts: BudgetFacts,
+  now: number,
+): Refusal {
+  const limit = policy.limit ?? 0n;
+  const budget = `${usd(limit)} ${policy.period} budget`;
+  const resets = `the period resets ${minuteUtc(window.end)}`;
+  const headers: Record<string, string> = {};
+  let message: string;
+  if (facts.spent >= limit) {
+    message = `team ${policy.team} has spent ${usd(facts.spent)} of its ${budget}; ${resets}`;
+  } else if (facts.spent + facts.worstCase > limit) {
+    const left = limit - facts.spent;
+    message =
+      `team ${policy.team} has spent ${usd(facts.spent)} of its ${budget}; this call could cost up to ` +
+      `${usd(facts.worstCase)}, more than the ${usd(left)} left (lower max_tokens to fit); ${resets}`;
+  } else {
+    // Only calls in flight stand in the way; their reservations settle within seconds.
+    message =
+      `team ${policy.team} has spent ${usd(facts.spent)} of its ${budget} and calls in flight have ` +
+      `reserved ${usd(facts.reserved)}; this call could cost up to ${usd(facts.worstCase)}; retry shortly`;
+    headers['retry-after'] = '1';
+    return refusal(provider, 429, 'budget', message, headers);
+  }
+  headers['retry-after'] = retryAfterSeconds(window.end.getTime() - now);
+  // The official SDKs would otherwise retry a refusal that cannot change before the period ends.
+  headers['x-should-retry'] = 'false';
+  return refusal(provider, 429, 'budget', message, headers);
+}
+
+export interface RateFacts {
+  limit: RateLimit;
+  retryAfterMs: number;
+  resetMs: number;
+  estimatedTokens: number;
+}
+
+export function rateRefusal(provider: string, team: string, facts: RateFacts): Refusal {
+  const { limit } = facts;
+  const unit = limit.kind === 'requests' ? 'requests' : 'tokens';
+  const scope = limit.scope === 'team' ? 'team-wide' : `for models ${limit.scope.slice('model:'.length)}`;
+  const estimate =
+    limit.kind === 'tokens' ? ` (this call is estimated at ${facts.estimatedTokens} tokens)` : '';
+  const retry = resetDuration(facts.retryAfterMs);
+  const message = `team ${team} reached its limit of ${limit.perMinute} ${unit} per minute ${scope}${estimate}; retry in ${retry}`;
+  return refusal(provider, 429, unit === 'requests' ? 'rate_requests' : 'rate_tokens', message, {
+    'retry-after': retryAfterSeconds(facts.retryAfterMs),
+    'retry-after-ms': String(Math.max(1, Math.ceil(facts.retryAfterMs))),
+    [`x-ratelimit-limit-${unit}`]: String(limit.perMinute),
+    [`x-ratelimit-remaining-${unit}`]: '0',
+    [`x-ratelimit-reset-${unit}`]: resetDuration(facts.resetMs),
+  });
+}
+
+export function modelRefusal(provider: string, team: string, model: string, why: string): Refusal {
+  const message = `team ${team} may not use model ${model}: ${why}`;
+  return refusal(provider, 403, 'model', message, { 'x-should-retry': 'false' });
+}
+
+export function unavailableRefusal(provider: string, team: string): Refusal {
+  const message = `team ${team} fails closed and its usage ledger (Redis) is unreachable, so the call was not sent; retry shortly`;
+  return refusal(provider, 503, 'redis_unavailable', message, { 'retry-after': '1' });
+}
