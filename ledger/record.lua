@@ -1,0 +1,63 @@
+-- Records one metered call: one atomic script, one round trip, one slot.
+-- Every key carries the team's {hash tag}; ledger/record-script.ts builds the
+-- arguments. Amounts arrive as decimal integer strings and go straight to
+-- HINCRBY (exact int64): never turn them into Lua numbers, which are doubles.
+--
+-- KEYS[1] seen marker     KEYS[2] period hash    KEYS[3] hour hash
+-- KEYS[4] event stream    KEYS[5] reservations hash
+-- ARGV[1] reservation id ('' = none)   ARGV[2] seen TTL (s)
+-- ARGV[3] hour retention (s)           ARGV[4] stream MAXLEN (approximate)
+-- ARGV[5] request id  ARGV[6] model  ARGV[7] job  ARGV[8] cost (pico-USD)
+-- ARGV[9] estimated (1/0)  ARGV[10] unpriced (1/0)  ARGV[11] reasoning tokens
+-- ARGV[12] n token types, then n pairs (type, count), then the stream's
+-- field/value pairs up to the end.
+-- Returns 1 if recorded, 0 if this request id was already recorded.
+
+-- ===== SETTLE (owned by enforcement: sidecar/enforce/) =====================
+-- The reservation taken before the upstream call is released here, in the
+-- same round trip. It runs before the replay check so that a replayed record
+-- still releases its reservation (HDEL is idempotent). Enforcement may extend
+-- this section (e.g. return the reserved amount); keep it above the
+-- "already recorded" check and keep using KEYS[5] only.
+if ARGV[1] ~= '' then
+  redis.call('HDEL', KEYS[5], ARGV[1])
+end
+-- ===== end SETTLE ==========================================================
+
+if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+  return 0
+end
+
+local period, hour = KEYS[2], KEYS[3]
+local model, job = ARGV[6], ARGV[7]
+local modelPrefix, jobPrefix = 'model|' .. model .. '|', 'job|' .. job .. '|'
+local hourPrefix = model .. '|' .. job .. '|'
+
+-- Adds to the period total, its per-model and per-job fields, and (when
+-- inHour) to the hour bucket. Zeros are skipped: a missing field reads as 0.
+local function add(field, amount, inHour)
+  if amount == '0' then return end
+  redis.call('HINCRBY', period, field, amount)
+  redis.call('HINCRBY', period, modelPrefix .. field, amount)
+  redis.call('HINCRBY', period, jobPrefix .. field, amount)
+  if inHour then redis.call('HINCRBY', hour, hourPrefix .. field, amount) end
+end
+
+add('cost', ARGV[8], true)
+add('requests', '1', true)
+if ARGV[9] == '1' then add('requests:estimated', '1', false) end
+if ARGV[10] == '1' then add('requests:unpriced', '1', false) end
+add('tokens:reasoning', ARGV[11], false)
+
+local types = tonumber(ARGV[12])
+for i = 0, types - 1 do
+  add('tokens:' .. ARGV[13 + 2 * i], ARGV[14 + 2 * i], true)
+end
+redis.call('EXPIRE', hour, ARGV[3])
+
+local event = {}
+for i = 13 + 2 * types, #ARGV do
+  event[#event + 1] = ARGV[i]
+end
+redis.call('XADD', KEYS[4], 'MAXLEN', '~', ARGV[4], '*', unpack(event))
+return 1
