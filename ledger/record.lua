@@ -14,13 +14,32 @@
 -- Returns 1 if recorded, 0 if this request id was already recorded.
 
 -- ===== SETTLE (owned by enforcement: sidecar/enforce/) =====================
--- The reservation taken before the upstream call is released here, in the
--- same round trip. It runs before the replay check so that a replayed record
--- still releases its reservation (HDEL is idempotent). Enforcement may extend
--- this section (e.g. return the reserved amount); keep it above the
--- "already recorded" check and keep using KEYS[5] only.
+-- Releases the reservation taken before the upstream call, in the same round
+-- trip, and corrects each tokens-per-minute limit that was charged an
+-- estimate to the tokens really used: the reservation's value is
+-- "<micro-USD>:<expiry ms>:[[limit field, ms per token, tokens charged], ...]"
+-- and each limit's GCRA time lives in the same hash (sidecar/enforce/reserve.lua).
+-- Runs before the replay check: a replay finds no reservation and changes
+-- nothing. Token counts are read from ARGV[12..] and only ever summed as
+-- small integers; money is not touched here.
 if ARGV[1] ~= '' then
-  redis.call('HDEL', KEYS[5], ARGV[1])
+  local reservation = redis.call('HGET', KEYS[5], ARGV[1])
+  if reservation then
+    redis.call('HDEL', KEYS[5], ARGV[1])
+    local charges = cjson.decode(string.match(reservation, '^%d+:%d+:(.*)$') or '[]')
+    if #charges > 0 then
+      local used = 0
+      for i = 0, tonumber(ARGV[12]) - 1 do
+        used = used + tonumber(ARGV[14 + 2 * i])
+      end
+      for _, charge in ipairs(charges) do
+        local tat = tonumber(redis.call('HGET', KEYS[5], charge[1]) or '0')
+        if tat > 0 then
+          redis.call('HSET', KEYS[5], charge[1], string.format('%.3f', tat + (used - charge[3]) * charge[2]))
+        end
+      end
+    end
+  end
 end
 -- ===== end SETTLE ==========================================================
 
