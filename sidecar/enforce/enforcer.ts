@@ -1,6 +1,8 @@
-// The enforcement decision for one call, before it is forwarded: model policy
-// (no Redis), then — only when the policy has a hard budget or rate limits —
-// one bounded round trip to reserve.lua. Redis failing is failMode's call.
+// The enforcement decisions for one call, before it is forwarded:
+//  - checkModel: the allow/deny lists, from the cached policy (no Redis);
+//  - admit: only when the policy has a hard budget or rate limits, one
+//    bounded round trip to reserve.lua. Redis failing is failMode's call.
+// Every refusal is counted (tollgate_refusals_total{team,reason}) and logged.
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { MicroUsdPerMillion } from '../../core/money.js';
@@ -13,9 +15,10 @@ import { withTimeout } from './timeout.js';
 import { estimateCall, estimatedTokens, worstCaseCost } from './worst-case.js';
 
 export interface CallToAdmit {
-  provider: string;
   model: string;
   requestId: string;
+  /** When the call was made (ms): picks the period. */
+  at: number;
   body: Record<string, unknown> | undefined;
   bodyBytes: number;
   /** The model's prices, or undefined when it has none (it then reserves nothing). */
@@ -25,7 +28,7 @@ export interface CallToAdmit {
 export type Admission =
   | {
       admitted: true;
-      /** A reservation was recorded and must be released by the record step. */
+      /** A reservation may exist and must be released by the record step. */
       reserved: boolean;
       limits: LimitState[];
       /** Redis was unreachable and failMode Open let the call through unchecked. */
@@ -39,8 +42,6 @@ export interface EnforcerOptions {
   policy: () => Policy;
   logger: Logger;
   registry: Registry;
-  /** Injectable so tests can cross a period boundary without waiting for one. */
-  now?: () => number;
   redisTimeoutMs?: number;
   /** Longer than any upstream call may take; a reservation older than this is a crashed sidecar's. */
   reservationTtlMs?: number;
@@ -48,18 +49,13 @@ export interface EnforcerOptions {
 }
 
 export interface Enforcer {
+  policy(): Policy;
+  checkModel(model: string, requestId: string): Refusal | undefined;
   admit(call: CallToAdmit): Promise<Admission>;
 }
 
 export function createEnforcer(options: EnforcerOptions): Enforcer {
-  const {
-    team,
-    redis,
-    logger,
-    now = Date.now,
-    redisTimeoutMs = 250,
-    reservationTtlMs = 15 * 60_000,
-  } = options;
+  const { team, redis, logger, redisTimeoutMs = 250, reservationTtlMs = 15 * 60_000 } = options;
   const refusals = new Counter({
     name: 'tollgate_refusals_total',
     help: 'Calls refused before reaching the provider, by reason.',
@@ -67,40 +63,38 @@ export function createEnforcer(options: EnforcerOptions): Enforcer {
     registers: [options.registry],
   });
 
-  const refuse = (call: CallToAdmit, refusal: Refusal): Admission => {
+  const counted = (model: string, requestId: string, refusal: Refusal): Refusal => {
     refusals.inc({ team, reason: refusal.reason });
     logger.warn(
-      {
-        team,
-        provider: call.provider,
-        model: call.model,
-        requestId: call.requestId,
-        reason: refusal.reason,
-        status: refusal.status,
-        detail: refusal.message,
-      },
+      { team, model, requestId, reason: refusal.reason, status: refusal.status, detail: refusal.message },
       'call refused',
     );
-    return { admitted: false, refusal };
+    return refusal;
   };
 
   return {
+    policy: options.policy,
+
+    checkModel(model, requestId) {
+      const verdict = options.policy().checkModel(model);
+      if (verdict.allowed) return undefined;
+      return counted(model, requestId, modelRefusal(team, model, verdict.reason ?? 'not allowed'));
+    },
+
     async admit(call) {
       const policy = options.policy();
-      const verdict = policy.checkModel(call.model);
-      if (!verdict.allowed)
-        return refuse(call, modelRefusal(call.provider, team, call.model, verdict.reason ?? ''));
-
       const rateLimits = policy.rateLimitsFor(call.model);
       if (!policy.reservesBudget && rateLimits.length === 0) {
         return { admitted: true, reserved: false, limits: [], unchecked: false };
       }
+      const refuse = (refusal: Refusal): Admission => ({
+        admitted: false,
+        refusal: counted(call.model, call.requestId, refusal),
+      });
 
-      const at = now();
-      const window = policy.window(new Date(at));
+      const window = policy.window(new Date(call.at));
       const estimate = estimateCall(call.model, call.body, call.bodyBytes, options.defaultOutputCeiling);
       const tokens = estimatedTokens(estimate);
-      const worstCase = worstCaseCost(estimate, call.prices);
       let outcome;
       try {
         outcome = await withTimeout(
@@ -108,9 +102,9 @@ export function createEnforcer(options: EnforcerOptions): Enforcer {
             team,
             requestId: call.requestId,
             periodId: window.id,
-            now: at,
+            now: call.at,
             limit: policy.reservesBudget ? policy.limit : undefined,
-            worstCase,
+            worstCase: worstCaseCost(estimate, call.prices),
             estimatedTokens: tokens,
             rateLimits,
             ttlMs: reservationTtlMs,
@@ -119,10 +113,10 @@ export function createEnforcer(options: EnforcerOptions): Enforcer {
           'reserving',
         );
       } catch (error) {
-        if (policy.failMode === 'Closed') return refuse(call, unavailableRefusal(call.provider, team));
+        if (policy.failMode === 'Closed') return refuse(unavailableRefusal(team));
         logger.warn(
           { team, requestId: call.requestId, err: (error as Error).message },
-          'enforcement skipped: Redis unreachable, failMode Open',
+          'limits not checked: Redis unreachable and failMode is Open',
         );
         return { admitted: true, reserved: false, limits: [], unchecked: true };
       }
@@ -131,9 +125,9 @@ export function createEnforcer(options: EnforcerOptions): Enforcer {
         case 'admitted':
           return { admitted: true, reserved: true, limits: outcome.limits, unchecked: false };
         case 'budget':
-          return refuse(call, budgetRefusal(call.provider, policy, window, outcome, at));
+          return refuse(budgetRefusal(policy, window, outcome, call.at));
         case 'rate':
-          return refuse(call, rateRefusal(call.provider, team, { ...outcome, estimatedTokens: tokens }));
+          return refuse(rateRefusal(team, { ...outcome, estimatedTokens: tokens }));
       }
     },
   };

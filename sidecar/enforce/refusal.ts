@@ -1,89 +1,44 @@
-// A refused call, spoken in the provider's language: its status, its error
-// body shape, Retry-After and OpenAI-style x-ratelimit-* headers, and a
-// message a developer can act on. A refusal is built before anything is sent
-// upstream, so it costs nothing.
+// A refused call, spoken in the provider's language: its status, the error
+// kind the provider adapter renders in its own body shape, Retry-After and
+// OpenAI-style x-ratelimit-* headers, and a message a developer can act on.
+// A refusal is built before anything is sent upstream, so it costs nothing.
 import { displayUsd, PICO_PER_USD, type PicoUsd } from '../../core/money.js';
 import type { PeriodWindow } from '../../core/period.js';
+import type { ErrorKind } from '../providers/provider.js';
 import type { Policy, RateLimit } from './policy.js';
 
 export type RefusalReason = 'budget' | 'rate_requests' | 'rate_tokens' | 'model' | 'redis_unavailable';
 
+/**
+ * Fits the pipeline's Refusal: the provider adapter renders `kind` and
+ * `message` in its own error shape (OpenAI {error:{message,type,param,code}},
+ * Anthropic {type:"error",error:{type,message}}, Gemini {error:{code,message,status}}).
+ */
 export interface Refusal {
   status: number;
+  kind: ErrorKind;
+  /** The `reason` label of tollgate_refusals_total. */
   reason: RefusalReason;
   message: string;
   headers: Record<string, string>;
-  body: unknown;
 }
 
-type Family = 'openai' | 'anthropic' | 'gemini';
-
-/** OpenAI-compatible providers speak OpenAI's error dialect. */
-function family(provider: string): Family {
-  return provider === 'anthropic' || provider === 'gemini' ? provider : 'openai';
-}
-
-interface ErrorNames {
-  openai: { type: string; code: string };
-  anthropic: string;
-  gemini: string;
-}
-
-const NAMES: Record<RefusalReason, ErrorNames> = {
-  budget: {
-    openai: { type: 'insufficient_quota', code: 'insufficient_quota' },
-    anthropic: 'rate_limit_error',
-    gemini: 'RESOURCE_EXHAUSTED',
-  },
-  rate_requests: {
-    openai: { type: 'requests', code: 'rate_limit_exceeded' },
-    anthropic: 'rate_limit_error',
-    gemini: 'RESOURCE_EXHAUSTED',
-  },
-  rate_tokens: {
-    openai: { type: 'tokens', code: 'rate_limit_exceeded' },
-    anthropic: 'rate_limit_error',
-    gemini: 'RESOURCE_EXHAUSTED',
-  },
-  model: {
-    openai: { type: 'invalid_request_error', code: 'model_not_allowed' },
-    anthropic: 'permission_error',
-    gemini: 'PERMISSION_DENIED',
-  },
-  redis_unavailable: {
-    openai: { type: 'server_error', code: 'service_unavailable' },
-    anthropic: 'api_error',
-    gemini: 'UNAVAILABLE',
-  },
+const KINDS: Record<RefusalReason, ErrorKind> = {
+  budget: 'budget_exceeded',
+  rate_requests: 'rate_limited',
+  rate_tokens: 'rate_limited',
+  model: 'forbidden',
+  // No ErrorKind means "our own ledger is down"; this one renders as a 503-style unavailability.
+  redis_unavailable: 'upstream_unreachable',
 };
 
-function errorBody(provider: string, status: number, reason: RefusalReason, message: string): unknown {
-  const names = NAMES[reason];
-  switch (family(provider)) {
-    case 'anthropic':
-      return { type: 'error', error: { type: names.anthropic, message } };
-    case 'gemini':
-      return { error: { code: status, message, status: names.gemini } };
-    case 'openai':
-      return {
-        error: {
-          message,
-          type: names.openai.type,
-          param: reason === 'model' ? 'model' : null,
-          code: names.openai.code,
-        },
-      };
-  }
-}
-
 function refusal(
-  provider: string,
   status: number,
   reason: RefusalReason,
   message: string,
   headers: Record<string, string>,
 ): Refusal {
-  return { status, reason, message, headers, body: errorBody(provider, status, reason, message) };
+  return { status, kind: KINDS[reason], reason, message, headers };
 }
 
 /** Go-style durations as OpenAI's x-ratelimit-reset-* headers spell them: "20ms", "1s", "6m0s". */
@@ -113,7 +68,6 @@ export interface BudgetFacts {
 }
 
 export function budgetRefusal(
-  provider: string,
   policy: Policy,
   window: PeriodWindow,
   facts: BudgetFacts,
@@ -137,12 +91,12 @@ export function budgetRefusal(
       `team ${policy.team} has spent ${usd(facts.spent)} of its ${budget} and calls in flight have ` +
       `reserved ${usd(facts.reserved)}; this call could cost up to ${usd(facts.worstCase)}; retry shortly`;
     headers['retry-after'] = '1';
-    return refusal(provider, 429, 'budget', message, headers);
+    return refusal(429, 'budget', message, headers);
   }
   headers['retry-after'] = retryAfterSeconds(window.end.getTime() - now);
   // The official SDKs would otherwise retry a refusal that cannot change before the period ends.
   headers['x-should-retry'] = 'false';
-  return refusal(provider, 429, 'budget', message, headers);
+  return refusal(429, 'budget', message, headers);
 }
 
 export interface RateFacts {
@@ -152,7 +106,7 @@ export interface RateFacts {
   estimatedTokens: number;
 }
 
-export function rateRefusal(provider: string, team: string, facts: RateFacts): Refusal {
+export function rateRefusal(team: string, facts: RateFacts): Refusal {
   const { limit } = facts;
   const unit = limit.kind === 'requests' ? 'requests' : 'tokens';
   const scope = limit.scope === 'team' ? 'team-wide' : `for models ${limit.scope.slice('model:'.length)}`;
@@ -160,7 +114,7 @@ export function rateRefusal(provider: string, team: string, facts: RateFacts): R
     limit.kind === 'tokens' ? ` (this call is estimated at ${facts.estimatedTokens} tokens)` : '';
   const retry = resetDuration(facts.retryAfterMs);
   const message = `team ${team} reached its limit of ${limit.perMinute} ${unit} per minute ${scope}${estimate}; retry in ${retry}`;
-  return refusal(provider, 429, unit === 'requests' ? 'rate_requests' : 'rate_tokens', message, {
+  return refusal(429, unit === 'requests' ? 'rate_requests' : 'rate_tokens', message, {
     'retry-after': retryAfterSeconds(facts.retryAfterMs),
     'retry-after-ms': String(Math.max(1, Math.ceil(facts.retryAfterMs))),
     [`x-ratelimit-limit-${unit}`]: String(limit.perMinute),
@@ -169,12 +123,12 @@ export function rateRefusal(provider: string, team: string, facts: RateFacts): R
   });
 }
 
-export function modelRefusal(provider: string, team: string, model: string, why: string): Refusal {
+export function modelRefusal(team: string, model: string, why: string): Refusal {
   const message = `team ${team} may not use model ${model}: ${why}`;
-  return refusal(provider, 403, 'model', message, { 'x-should-retry': 'false' });
+  return refusal(403, 'model', message, { 'x-should-retry': 'false' });
 }
 
-export function unavailableRefusal(provider: string, team: string): Refusal {
+export function unavailableRefusal(team: string): Refusal {
   const message = `team ${team} fails closed and its usage ledger (Redis) is unreachable, so the call was not sent; retry shortly`;
-  return refusal(provider, 503, 'redis_unavailable', message, { 'retry-after': '1' });
+  return refusal(503, 'redis_unavailable', message, { 'retry-after': '1' });
 }
