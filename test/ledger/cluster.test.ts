@@ -1,10 +1,16 @@
-// readPeriods on a real three-node Redis Cluster: teams land on different
-// nodes, and each team's keys must stay in one pipeline.
+// The ledger on a real three-node Redis Cluster: the same record script
+// (every key of a call in the team's slot), and reads of teams that live on
+// different nodes.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ledgerKeys } from '../../core/ledger-keys.js';
-import { readHours, readPeriods } from '../../ledger/reader.js';
+import { readHours, readPeriods, readTeams } from '../../ledger/reader.js';
+import { RedisLedgerWriter } from '../../ledger/writer.js';
 import { startRedisCluster, type RedisCluster } from '../cluster/redis-cluster.js';
+import { sum, usage } from './records.js';
 
 let cluster: RedisCluster;
 let client: Cluster;
@@ -49,4 +55,37 @@ it('reads one team’s hours in one pipeline', async () => {
     new Date('2026-12-04T11:00Z'),
   );
   expect(rows.map((r) => r.cost)).toEqual([5n]);
+});
+
+it('records with the same script on every node, exactly and once per request id', async () => {
+  const writer = await RedisLedgerWriter.start({
+    redis: client,
+    spoolPath: join(mkdtempSync(join(tmpdir(), 'tollgate-cluster-')), 'spool.jsonl'),
+    commandTimeoutMs: 2000,
+  });
+  const writeTeams = ['alpha', 'bravo', 'charlie', 'delta', 'echo'];
+  const records = writeTeams.flatMap((team) => Array.from({ length: 60 }, (_, i) => usage(team, i)));
+  await Promise.all(records.map((r) => writer.record(r, '2026-12')));
+  await Promise.all(records.slice(0, 20).map((r) => writer.record(r, '2026-12'))); // replays
+  await writer.close();
+  expect(writer.spoolDepth).toBe(0);
+
+  const periods = await readPeriods(
+    client,
+    writeTeams.map((team) => ({ team, periodId: '2026-12' })),
+  );
+  for (const { team, totals } of periods) {
+    const mine = records.filter((r) => r.team === team);
+    expect(totals.cost).toBe(sum(mine, (r) => r.cost));
+    expect(totals.requests).toBe(mine.length);
+    expect(await client.xlen(ledgerKeys.events(team))).toBe(mine.length);
+  }
+  expect(await readTeams(client)).toEqual(expect.arrayContaining(writeTeams));
+  const rows = await readHours(client, 'alpha', new Date('2026-12-04T00:00Z'), new Date('2026-12-04T23:00Z'));
+  expect(sum(rows, (r) => r.cost)).toBe(
+    sum(
+      records.filter((r) => r.team === 'alpha'),
+      (r) => r.cost,
+    ),
+  );
 });
