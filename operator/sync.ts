@@ -1,0 +1,129 @@
+// One sync cycle over every TeamBudget, run by the leader: read the ledger,
+// then let each reconciler apply its one side effect. Redis round trips stay
+// constant in the number of teams.
+import { periodWindow, type PeriodWindow } from '../core/period.js';
+import type { ModelPrice, TeamBudget } from '../core/types.js';
+import type { RedisClient } from '../ledger/client.js';
+import { readTeams } from '../ledger/reader.js';
+import { readSnapshot } from './ledger-snapshot.js';
+import type { OperatorMetrics } from './metrics.js';
+import { createMissingBudgets, missingTeams } from './reconcile/autocreate.js';
+import type { EventRecorder } from './reconcile/events.js';
+import type { ConfigPublisher } from './reconcile/publish.js';
+import { restoreLostCounters } from './reconcile/restore.js';
+import type { StatusWriter } from './reconcile/status.js';
+import { computeStatus, limitOf, type StatusOptions } from './status.js';
+import { usdNumber } from './usd.js';
+import { parseUsd } from '../core/money.js';
+import type { KubeClients } from './kube.js';
+
+export interface SyncDeps {
+  kube: KubeClients;
+  redis: RedisClient;
+  metrics: OperatorMetrics;
+  statuses: StatusWriter;
+  events: EventRecorder;
+  publisher: ConfigPublisher;
+  statusOptions: StatusOptions;
+}
+
+export interface SyncInput {
+  budgets: TeamBudget[];
+  prices: ModelPrice[];
+  /** Teams named by labelled namespaces. */
+  namespaceTeams: string[];
+  now: Date;
+}
+
+export interface SyncReport {
+  teams: number;
+  redisRoundTrips: number;
+  statusWrites: number;
+  conflicts: number;
+  eventsCreated: number;
+  restored: string[];
+  created: string[];
+  published: string[];
+  errors: unknown[];
+}
+
+/** Hours of history the forecast and the runaway check need. */
+export function hoursNeeded(options: StatusOptions): number {
+  return Math.max(options.forecastWindowHours, options.runaway.trailingHours + 2);
+}
+
+function windowsOf(budgets: TeamBudget[], now: Date): Map<string, PeriodWindow> {
+  const windows = new Map<string, PeriodWindow>();
+  for (const budget of budgets) {
+    windows.set(budget.metadata.name, periodWindow(budget.spec.period, now, budget.spec.timezone ?? 'UTC'));
+  }
+  return windows;
+}
+
+export async function syncOnce(deps: SyncDeps, input: SyncInput): Promise<SyncReport> {
+  const { budgets, now } = input;
+  const windows = windowsOf(budgets, now);
+  const windowOf = (budget: TeamBudget) => windows.get(budget.metadata.name)!;
+  const snapshot = await readSnapshot(
+    deps.redis,
+    budgets.map((budget) => {
+      const periodId = windowOf(budget).id;
+      const last = budget.status?.period?.id;
+      return {
+        team: budget.metadata.name,
+        periodId,
+        closedPeriodId: last && last !== periodId ? last : undefined,
+      };
+    }),
+    now,
+    hoursNeeded(deps.statusOptions),
+  );
+  let redisRoundTrips = snapshot.roundTrips;
+
+  const restored = await restoreLostCounters(deps.redis, budgets, snapshot.teams, (b) => windowOf(b).id);
+  if (restored.length > 0) redisRoundTrips++;
+
+  // A restored team's counters changed under the snapshot; its status waits for the next sync.
+  const statusResult = await deps.statuses.reconcile(
+    budgets.filter((b) => !restored.includes(b.metadata.name)),
+    (budget) => {
+      const team = snapshot.teams.get(budget.metadata.name);
+      if (!team) return undefined;
+      return computeStatus({ budget, window: windowOf(budget), ...team, now, options: deps.statusOptions });
+    },
+  );
+  const eventsCreated = await deps.events.reconcile(statusResult.writes, now);
+
+  const written = new Map(statusResult.writes.map((w) => [w.budget.metadata.name, w.after]));
+  for (const budget of budgets) {
+    const team = budget.metadata.name;
+    const status = written.get(team) ?? budget.status;
+    const limit = limitOf(budget);
+    if (limit !== undefined) deps.metrics.budget.set({ team }, usdNumber(limit));
+    if (status?.spent) deps.metrics.spent.set({ team }, usdNumber(parseUsd(status.spent)));
+    if (status?.forecast) deps.metrics.forecast.set({ team }, usdNumber(parseUsd(status.forecast)));
+  }
+
+  const published = await deps.publisher.reconcile(budgets, input.prices);
+  redisRoundTrips += published.length > 0 ? 2 : 1;
+
+  const trafficTeams = await readTeams(deps.redis);
+  redisRoundTrips++;
+  const created = await createMissingBudgets(
+    deps.kube,
+    missingTeams([...trafficTeams, ...input.namespaceTeams], budgets),
+  );
+
+  deps.metrics.statusConflicts.inc(statusResult.conflicts);
+  return {
+    teams: budgets.length,
+    redisRoundTrips,
+    statusWrites: statusResult.writes.length,
+    conflicts: statusResult.conflicts,
+    eventsCreated,
+    restored,
+    created,
+    published,
+    errors: statusResult.errors,
+  };
+}
