@@ -33,13 +33,10 @@ export interface TeamPeriod extends PeriodRequest {
 }
 
 /** One hour's usage of one model by one job. */
-export interface HourUsage {
+export interface HourUsage extends Breakdown {
   hour: string;
   model: string;
   job: string;
-  cost: PicoUsd;
-  requests: number;
-  tokens: TokenCounts;
 }
 
 export function emptyTokens(): TokenCounts {
@@ -114,9 +111,9 @@ export function parseHourHash(hour: string, hash: Record<string, string>): HourU
     if (parts) addField(entry(rows, `${parts[0]}|${parts[1]}`), parts[2], value);
   }
   return [...rows.entries()]
-    .map(([key, { cost, requests, tokens }]) => {
+    .map(([key, breakdown]) => {
       const [model, job] = splitOuter(`${key}|`)!;
-      return { hour, model, job, cost, requests, tokens };
+      return { hour, model, job, ...breakdown };
     })
     .sort((a, b) => a.model.localeCompare(b.model) || a.job.localeCompare(b.job));
 }

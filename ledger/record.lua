@@ -52,25 +52,26 @@ local model, job = ARGV[6], ARGV[7]
 local modelPrefix, jobPrefix = 'model|' .. model .. '|', 'job|' .. job .. '|'
 local hourPrefix = model .. '|' .. job .. '|'
 
--- Adds to the period total, its per-model and per-job fields, and (when
--- inHour) to the hour bucket. Zeros are skipped: a missing field reads as 0.
-local function add(field, amount, inHour)
+-- Adds to the period total, its per-model and per-job fields, and the
+-- model x job field of the hour bucket. Zeros are skipped: a missing field
+-- reads as 0.
+local function add(field, amount)
   if amount == '0' then return end
   redis.call('HINCRBY', period, field, amount)
   redis.call('HINCRBY', period, modelPrefix .. field, amount)
   redis.call('HINCRBY', period, jobPrefix .. field, amount)
-  if inHour then redis.call('HINCRBY', hour, hourPrefix .. field, amount) end
+  redis.call('HINCRBY', hour, hourPrefix .. field, amount)
 end
 
-add('cost', ARGV[8], true)
-add('requests', '1', true)
-if ARGV[9] == '1' then add('requests:estimated', '1', false) end
-if ARGV[10] == '1' then add('requests:unpriced', '1', false) end
-add('tokens:reasoning', ARGV[11], false)
+add('cost', ARGV[8])
+add('requests', '1')
+if ARGV[9] == '1' then add('requests:estimated', '1') end
+if ARGV[10] == '1' then add('requests:unpriced', '1') end
+add('tokens:reasoning', ARGV[11])
 
 local types = tonumber(ARGV[12])
 for i = 0, types - 1 do
-  add('tokens:' .. ARGV[13 + 2 * i], ARGV[14 + 2 * i], true)
+  add('tokens:' .. ARGV[13 + 2 * i], ARGV[14 + 2 * i])
 end
 redis.call('EXPIRE', hour, ARGV[3])
 

@@ -92,6 +92,7 @@ describe('record', () => {
     const team = `hours-${run}`;
     const records = Array.from({ length: 30 }, (_, i) => usage(team, i));
     for (const r of records) await writer.record(r, '2026-12');
+    let estimatedInHours = 0;
     for (const hour of new Set(records.map((r) => hourId(new Date(r.at))))) {
       const key = ledgerKeys.hour(team, hour);
       const ttl = await redis.ttl(key);
@@ -107,7 +108,12 @@ describe('record', () => {
           sum(same, (o) => BigInt(o.tokens.input)).toString(),
         );
       }
+      for (const [field, value] of Object.entries(hash)) {
+        if (field.endsWith('|requests:estimated')) estimatedInHours += Number(value);
+      }
     }
+    expect(estimatedInHours).toBeGreaterThan(0);
+    expect(estimatedInHours).toBe(records.filter((r) => r.estimated).length);
   });
 
   it('appends one event per call to a capped stream, cost as an exact decimal string', async () => {
