@@ -70,7 +70,11 @@ export interface CallContext {
   // Filled by forward:
   status?: number;
   /** How the exchange ended. */
-  outcome?: 'completed' | 'client_gone' | 'upstream_failed' | 'refused';
+  /**
+   * How the exchange ended: upstream_failed = no response at all (nothing to
+   * bill, answered 502/504); upstream_broken = the response broke off midway.
+   */
+  outcome?: 'completed' | 'client_gone' | 'upstream_failed' | 'upstream_broken' | 'refused';
   /** Usage the response reported (undefined when it reported none). */
   reported?: MeteredUsage;
   /** Characters of generated text streamed, for estimates. */

@@ -142,7 +142,7 @@ async function exchange(
     }
   } catch (error) {
     if (ctx.outcome !== 'client_gone') {
-      ctx.outcome = 'upstream_failed';
+      ctx.outcome = 'upstream_broken';
       deps.metrics.upstreamErrors.inc({
         ...labelsOf(ctx),
         kind: TIMEOUTS.has(errorCode(error) ?? '') ? 'timeout' : 'broken',

@@ -8,8 +8,9 @@ import { estimateUsage } from './estimate.js';
 
 export function meter(deps: StageDeps, ctx: CallContext): void {
   const endpoint = ctx.endpoint;
-  if (!endpoint || ctx.outcome === 'refused') return;
-  const cutShort = ctx.outcome === 'client_gone' || ctx.outcome === 'upstream_failed';
+  // Refused, or the upstream never answered: no tokens were produced.
+  if (!endpoint || ctx.outcome === 'refused' || ctx.outcome === 'upstream_failed') return;
+  const cutShort = ctx.outcome === 'client_gone' || ctx.outcome === 'upstream_broken';
   const succeeded = ctx.status !== undefined && ctx.status < 300;
   let usage = ctx.reported;
   let estimated = false;

@@ -84,8 +84,8 @@ export class Pipeline {
     let json: unknown;
     try {
       json = JSON.parse(ctx.body.toString('utf8'));
-    } catch (error) {
-      json = error;
+    } catch {
+      json = undefined;
     }
     if (!isRecord(json)) {
       ctx.outcome = 'refused';
