@@ -1,9 +1,12 @@
 // Pointing the app's SDKs at the sidecar without changing where calls go.
-// The sidecar serves each provider under a fixed local base URL and forwards
-// what follows it to that provider's upstream base URL (TOLLGATE_UPSTREAM_*).
-// So if an app container already names its own upstream (a self-hosted vLLM,
-// Azure), that exact URL becomes the sidecar's upstream: same destination,
-// now metered.
+// The sidecar serves each provider under a local prefix (/openai, ...) and
+// forwards the rest of the path appended to that provider's upstream base URL
+// (TOLLGATE_UPSTREAM_*, default the public API's origin). So:
+//  - no base URL set: the app's SDK gets the prefix plus the SDK's own default
+//    path (/openai/v1), and the sidecar adds the public origin;
+//  - the app names its own upstream (a self-hosted vLLM, Azure): that exact URL
+//    becomes the sidecar's upstream and the SDK gets the bare prefix, so every
+//    call reaches the very URL it would have reached without Tollgate.
 import type { V1Container } from '@kubernetes/client-node';
 
 export const SIDECAR_LISTEN = '127.0.0.1:15500';
@@ -11,8 +14,10 @@ export const SIDECAR_LISTEN = '127.0.0.1:15500';
 export interface ProviderRoute {
   /** The variable the provider's official SDK reads its base URL from. */
   sdkEnv: string;
-  /** The sidecar's base URL for this provider, as the app's SDK should see it. */
-  localBaseUrl: string;
+  /** The sidecar's prefix for this provider. */
+  localPrefix: string;
+  /** The path the SDK's default base URL adds to the provider's origin. */
+  defaultPath: string;
   /** The sidecar's variable for a non-default upstream base URL. */
   upstreamEnv: string;
 }
@@ -20,18 +25,21 @@ export interface ProviderRoute {
 export const PROVIDER_ROUTES: readonly ProviderRoute[] = [
   {
     sdkEnv: 'OPENAI_BASE_URL',
-    localBaseUrl: `http://${SIDECAR_LISTEN}/openai/v1`,
+    localPrefix: `http://${SIDECAR_LISTEN}/openai`,
+    defaultPath: '/v1',
     upstreamEnv: 'TOLLGATE_UPSTREAM_OPENAI',
   },
   {
     sdkEnv: 'ANTHROPIC_BASE_URL',
-    localBaseUrl: `http://${SIDECAR_LISTEN}/anthropic`,
+    localPrefix: `http://${SIDECAR_LISTEN}/anthropic`,
+    defaultPath: '',
     upstreamEnv: 'TOLLGATE_UPSTREAM_ANTHROPIC',
   },
   // @google/genai reads GOOGLE_GEMINI_BASE_URL (and appends /v1beta/...).
   {
     sdkEnv: 'GOOGLE_GEMINI_BASE_URL',
-    localBaseUrl: `http://${SIDECAR_LISTEN}/gemini`,
+    localPrefix: `http://${SIDECAR_LISTEN}/gemini`,
+    defaultPath: '',
     upstreamEnv: 'TOLLGATE_UPSTREAM_GEMINI',
   },
 ];
@@ -46,7 +54,7 @@ export function destinationOf(container: V1Container, route: ProviderRoute): Des
   if (entry.valueFrom) return { kind: 'unknown' };
   const url = entry.value ?? '';
   // Already the sidecar (a spec copied from an injected pod): the default upstream.
-  return url === '' || url === route.localBaseUrl ? { kind: 'default' } : { kind: 'url', url };
+  return url === '' || url.startsWith(route.localPrefix) ? { kind: 'default' } : { kind: 'url', url };
 }
 
 function sameDestination(a: Destination, b: Destination): boolean {
@@ -75,10 +83,11 @@ export function planRouting(containers: V1Container[]): RoutingPlan {
     const chosen = destinations.find((d) => d.kind !== 'unknown');
     if (!chosen) continue;
     if (chosen.kind === 'url') plan.sidecarEnv.push({ name: route.upstreamEnv, value: chosen.url });
+    const localBaseUrl = chosen.kind === 'url' ? route.localPrefix : route.localPrefix + route.defaultPath;
     destinations.forEach((destination, index) => {
       if (sameDestination(destination, chosen)) {
         const list = plan.appEnv.get(index) ?? [];
-        list.push({ name: route.sdkEnv, value: route.localBaseUrl });
+        list.push({ name: route.sdkEnv, value: localBaseUrl });
         plan.appEnv.set(index, list);
       } else {
         plan.unmetered.push(`${containers[index]?.name}/${route.sdkEnv}`);

@@ -119,13 +119,51 @@ describe('mutatePod', () => {
       ]),
     );
     const app = result.spec?.containers[0];
-    expect(app?.env?.[0]).toEqual({ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:15500/openai/v1' });
+    expect(app?.env?.[0]).toEqual({ name: 'OPENAI_BASE_URL', value: 'http://127.0.0.1:15500/openai' });
     expect(app?.env?.[1]?.name).toBe('AFTER');
     expect(envOf(result.spec?.initContainers?.[0])).toMatchObject({
       TOLLGATE_UPSTREAM_OPENAI: 'http://vllm.models.svc:8000/v1',
     });
     expect(envOf(result.spec?.initContainers?.[0])).not.toHaveProperty('TOLLGATE_UPSTREAM_ANTHROPIC');
   });
+
+  // The sidecar's contract: /<provider><rest> goes to TOLLGATE_UPSTREAM_<PROVIDER> + <rest>.
+  const publicOrigins = {
+    openai: 'https://api.openai.com',
+    anthropic: 'https://api.anthropic.com',
+    gemini: 'https://generativelanguage.googleapis.com',
+  };
+  function reachedThroughSidecar(result: V1Pod, sdkEnv: string, sdkPath: string): string {
+    const valueOf = (container: V1Container | undefined, name: string) =>
+      container?.env?.find((e) => e.name === name)?.value;
+    const appBase = valueOf(result.spec?.containers[0], sdkEnv) ?? '';
+    const match = /^http:\/\/127\.0\.0\.1:15500\/(openai|anthropic|gemini)(.*)$/.exec(appBase + sdkPath);
+    if (!match) throw new Error(`${sdkEnv}=${appBase} does not point at the sidecar`);
+    const provider = match[1] as keyof typeof publicOrigins;
+    const upstream = valueOf(result.spec?.initContainers?.[0], `TOLLGATE_UPSTREAM_${provider.toUpperCase()}`);
+    return (upstream ?? publicOrigins[provider]) + match[2];
+  }
+
+  it.each([
+    ['OPENAI_BASE_URL', undefined, 'https://api.openai.com/v1', '/chat/completions'],
+    ['OPENAI_BASE_URL', 'http://vllm.models.svc:8000/v1', undefined, '/chat/completions'],
+    ['OPENAI_BASE_URL', 'https://x.openai.azure.com/openai/v1', undefined, '/responses'],
+    ['ANTHROPIC_BASE_URL', undefined, 'https://api.anthropic.com', '/v1/messages'],
+    ['ANTHROPIC_BASE_URL', 'https://anthropic-gw.internal/proxy', undefined, '/v1/messages'],
+    [
+      'GOOGLE_GEMINI_BASE_URL',
+      undefined,
+      'https://generativelanguage.googleapis.com',
+      '/v1beta/models/m:generateContent',
+    ],
+  ])(
+    '%s=%s: a call reaches exactly where it would have without the sidecar',
+    (sdkEnv, own, sdkDefault, path) => {
+      const env = own ? [{ name: sdkEnv, value: own }] : [];
+      const { pod: result } = inject(pod([{ name: 'app', env }]));
+      expect(reachedThroughSidecar(result, sdkEnv, path)).toBe(`${own ?? sdkDefault}${path}`);
+    },
+  );
 
   it('leaves a container alone when it disagrees with the first on a provider upstream', () => {
     const { pod: result, warnings } = inject(
