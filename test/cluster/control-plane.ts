@@ -89,8 +89,12 @@ async function startApiserver(dir: string, path: string, etcdUrl: string, pki: P
     [
       `--etcd-servers=${etcdUrl}`,
       '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
       `--secure-port=${port}`,
+      // The advertised address only feeds the "kubernetes" Service's endpoints, which may not be
+      // loopback. With the endpoint reconciler off nothing is written or dialled there, so a
+      // documentation address (RFC 5737, never routed) satisfies validation.
+      '--advertise-address=192.0.2.1',
+      '--endpoint-reconciler-type=none',
       `--tls-cert-file=${pki.serverCert}`,
       `--tls-private-key-file=${pki.serverKey}`,
       `--client-ca-file=${pki.caCert}`,

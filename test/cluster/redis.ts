@@ -20,6 +20,7 @@ export async function startRedis(
 
 async function ping(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  client.on('error', () => {}); // connect() rejects; the event would only repeat it
   try {
     await client.connect();
     return (await client.ping()) === 'PONG';
