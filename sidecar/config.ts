@@ -115,7 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig 
   for (const entry of (text('TOLLGATE_UPSTREAMS') ?? '').split(',').filter((e) => e.trim() !== '')) {
     const [name = '', ...rest] = entry.trim().split('=');
     const value = rest.join('=');
-    if (!NAME.test(name) || upstreams.some((u) => u.prefix === name)) {
+    if (!NAME.test(name) || name in PUBLIC_UPSTREAMS || upstreams.some((u) => u.prefix === name)) {
       problems.push(`TOLLGATE_UPSTREAMS: ${JSON.stringify(name)} must be a unique lowercase DNS label`);
       continue;
     }

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { stringify } from 'yaml';
 import { ledgerKeys } from '../../core/ledger-keys.js';
 import { periodWindow } from '../../core/period.js';
@@ -75,7 +75,7 @@ export interface Harness {
   job: string;
   upstream: SimulatedProvider;
   sidecar: RunningSidecar;
-  redis: Redis;
+  redis: Redis | Cluster;
   logs: Record<string, unknown>[];
   pricesFile: string;
   /** The team's current-period hash as bigints (missing fields read as 0). */
@@ -130,7 +130,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   });
   const sidecar = await startSidecar(config, { logDestination });
-  const redis = new Redis(config.redisUrls[0]!);
+  const redis =
+    config.redisUrls.length > 1
+      ? new Cluster(
+          config.redisUrls.map((u) => ({ host: new URL(u).hostname, port: Number(new URL(u).port) })),
+        )
+      : new Redis(config.redisUrls[0]!);
   const key = () => ledgerKeys.period(team, periodWindow('Monthly', new Date()).id);
   const period = async () => {
     const hash = await redis.hgetall(key());

@@ -155,6 +155,20 @@ describe('openai SDK', () => {
   });
 });
 
+describe('an extra OpenAI-compatible upstream (TOLLGATE_UPSTREAMS)', () => {
+  it('is served under its own prefix and priced as its own provider', async () => {
+    const vllm = new OpenAI({ apiKey: 'none', baseURL: `${h.sidecar.url}/vllm/v1`, maxRetries: 0 });
+    const delta = await recorded(() =>
+      vllm.chat.completions.create({ model: 'llama-3.1-8b', messages: [{ role: 'user', content: 'hi' }] }),
+    );
+    // No ModelPrice for provider "vllm": tokens recorded, cost 0, flagged unpriced.
+    expect(delta[ledgerFields.byModel('llama-3.1-8b', ledgerFields.tokens('input'))]).toBe(1000n);
+    expect(delta[ledgerFields.unpricedRequests]).toBe(1n);
+    expect(delta[ledgerFields.cost]).toBeUndefined();
+    expect(h.upstream.calls.at(-1)!.path).toBe('/v1/chat/completions');
+  });
+});
+
 describe('anthropic SDK', () => {
   const tokens = { input: 1000, cached_input: 200, cache_write: 50, output: 300 };
   const expected = cost({ input: 1000, cached: 200, write: 50, output: 300 }, SONNET);
