@@ -37,6 +37,11 @@ export type ReserveOutcome =
   | { kind: 'budget'; spent: PicoUsd; reserved: PicoUsd; worstCase: PicoUsd }
   | { kind: 'rate'; limit: RateLimit; retryAfterMs: number; resetMs: number };
 
+/** Loads reserve.lua into Redis ahead of the first call (and opens the connection). */
+export function preloadReserveScript(redis: RedisClient): Promise<void> {
+  return script.preload(redis);
+}
+
 /** Pico -> micro rounding up: a reservation never under-counts. */
 const microCeil = (pico: PicoUsd) => (pico + PICO_PER_MICRO - 1n) / PICO_PER_MICRO;
 

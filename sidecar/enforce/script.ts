@@ -6,6 +6,8 @@ import type { RedisClient } from '../../ledger/client.js';
 
 export interface LuaScript {
   run(redis: RedisClient, keys: string[], args: (string | number)[]): Promise<unknown>;
+  /** Sends the script ahead of the first call, so that call is one EVALSHA, not EVALSHA + EVAL. */
+  preload(redis: RedisClient): Promise<void>;
 }
 
 export function loadScript(url: URL): LuaScript {
@@ -19,6 +21,9 @@ export function loadScript(url: URL): LuaScript {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
         return redis.eval(source, keys.length, ...keys, ...args);
       }
+    },
+    async preload(redis) {
+      await redis.script('LOAD', source);
     },
   };
 }

@@ -7,7 +7,7 @@ import { parseUsd } from '../../core/money.js';
 import { periodWindow } from '../../core/period.js';
 import type { Harness } from '../sidecar/harness.js';
 import { waitFor } from '../support/wait.js';
-import { honestUsage, MODEL, picoOf, PRICES, startEnforcingHarness } from './support.js';
+import { honestUsage, MODEL, PATIENT_TIMEOUT, picoOf, PRICES, startEnforcingHarness } from './support.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -27,6 +27,7 @@ describe('hard budget through the sidecar', () => {
     h = await startEnforcingHarness(
       { limit: '10', period: 'Monthly', enforcement: 'Hard' },
       { upstream: { usage } },
+      PATIENT_TIMEOUT,
     );
     const already = parseUsd('9');
     await h.redis.hset(periodKey(h.team), 'cost', already.toString());
@@ -68,6 +69,7 @@ describe('hard budget through the sidecar', () => {
         prices: [{ ...PRICES[0]!, prices: { input: '2.50', output: '30' } }],
         upstream: { usage: honestUsage(0.01) },
       },
+      PATIENT_TIMEOUT,
     );
     const openai = client(h);
     // 400 calls each reserving ~$0.48 ($192 in all, nearly 8x the budget), 20 at a time.

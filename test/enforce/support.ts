@@ -52,18 +52,27 @@ export function picoOf(usage: SimulatedUsage): bigint {
 }
 
 /**
+ * A generous Redis timeout for tests about atomicity, so a loaded test machine
+ * cannot turn a slow answer into failMode's decision.
+ */
+export const PATIENT_TIMEOUT: Record<string, string> = { TOLLGATE_ENFORCE_TIMEOUT_MS: '5000' };
+
+/**
  * A sidecar harness enforcing `spec` from a TeamBudget file. The sidecar reads
- * TOLLGATE_POLICY_FILE from the process environment while it starts (its
- * config does not carry it yet), so it is set only around the start.
+ * TOLLGATE_POLICY_FILE (and TOLLGATE_ENFORCE_TIMEOUT_MS) from the process
+ * environment while it starts (its config does not carry them yet), so they
+ * are set only around the start.
  */
 export async function startEnforcingHarness(
   spec: TeamBudgetSpec,
   options: HarnessOptions = {},
+  enforceEnv: Record<string, string> = {},
 ): Promise<Harness> {
-  process.env.TOLLGATE_POLICY_FILE = policyFile(spec);
+  const env = { TOLLGATE_POLICY_FILE: policyFile(spec), ...enforceEnv };
+  Object.assign(process.env, env);
   try {
     return await startHarness({ prices: PRICES, ...options });
   } finally {
-    delete process.env.TOLLGATE_POLICY_FILE;
+    for (const name of Object.keys(env)) delete process.env[name];
   }
 }
