@@ -15,6 +15,11 @@ const signingAlgorithm = { name: 'ECDSA', hash: 'SHA-256' } as const;
 /** Tolerate a little clock skew between the operator and the apiserver. */
 const BACKDATE_MS = 60_000;
 
+/** Newline-terminated, so PEM blocks can be concatenated into a bundle Go's decoder accepts. */
+function pemFile(pem: string): string {
+  return pem.trimEnd() + '\n';
+}
+
 export interface KeyPairPem {
   certPem: string;
   keyPem: string;
@@ -26,7 +31,7 @@ async function newKeys(): Promise<CryptoKeyPair> {
 
 async function privateKeyPem(key: CryptoKey): Promise<string> {
   const der = await webcrypto.subtle.exportKey('pkcs8', key);
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+  return pemFile(x509.PemConverter.encode(der, 'PRIVATE KEY'));
 }
 
 export async function createCa(commonName: string, now: Date, notAfter: Date): Promise<KeyPairPem> {
@@ -43,7 +48,7 @@ export async function createCa(commonName: string, now: Date, notAfter: Date): P
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
+  return { certPem: pemFile(cert.toString('pem')), keyPem: await privateKeyPem(keys.privateKey) };
 }
 
 export interface ServingNames {
@@ -85,7 +90,7 @@ export async function issueServingCert(
       await x509.AuthorityKeyIdentifierExtension.create(caCert.publicKey),
     ],
   });
-  return { certPem: cert.toString('pem'), keyPem: await privateKeyPem(keys.privateKey) };
+  return { certPem: pemFile(cert.toString('pem')), keyPem: await privateKeyPem(keys.privateKey) };
 }
 
 export interface CertificateFacts {
@@ -99,6 +104,11 @@ export interface CertificateFacts {
 export function readCertificates(bundlePem: string): CertificateFacts[] {
   return x509.PemConverter.decode(bundlePem).map((der) => {
     const cert = new x509.X509Certificate(der);
-    return { pem: cert.toString('pem'), subject: cert.subject, issuer: cert.issuer, notAfter: cert.notAfter };
+    return {
+      pem: pemFile(cert.toString('pem')),
+      subject: cert.subject,
+      issuer: cert.issuer,
+      notAfter: cert.notAfter,
+    };
   });
 }
