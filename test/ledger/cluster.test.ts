@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ledgerKeys } from '../../core/ledger-keys.js';
 import { readHours, readPeriods, readTeams } from '../../ledger/reader.js';
 import { RedisLedgerWriter } from '../../ledger/writer.js';
+import { runReport } from '../../sidecar/report/main.js';
 import { startRedisCluster, type RedisCluster } from '../cluster/redis-cluster.js';
 import { sum, usage } from './records.js';
 
@@ -81,6 +82,22 @@ it('records with the same script on every node, exactly and once per request id'
     expect(await client.xlen(ledgerKeys.events(team))).toBe(mine.length);
   }
   expect(await readTeams(client)).toEqual(expect.arrayContaining(writeTeams));
+  let out = '';
+  const code = await runReport(
+    [
+      ...['--redis', `redis://127.0.0.1:${cluster.nodes[0]!.port}`, '--cluster'],
+      ...['--period', '2026-12', '--by', 'model,job', '--format', 'json'],
+    ],
+    { out: (text) => (out += text), err: (text) => (out += text) },
+  );
+  expect(code).toBe(0);
+  const reported = JSON.parse(out) as { team: string; cost_usd: string; requests: number }[];
+  for (const team of writeTeams) {
+    const mine = records.filter((r) => r.team === team);
+    const rows = reported.filter((r) => r.team === team);
+    expect(rows.reduce((n, r) => n + r.requests, 0)).toBe(mine.length);
+    expect(sum(rows, (r) => BigInt(r.cost_usd.replace('.', '')))).toBe(sum(mine, (r) => r.cost));
+  }
   const rows = await readHours(client, 'alpha', new Date('2026-12-04T00:00Z'), new Date('2026-12-04T23:00Z'));
   expect(sum(rows, (r) => r.cost)).toBe(
     sum(
