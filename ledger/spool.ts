@@ -109,8 +109,12 @@ export class Spool {
         await rename(this.path, this.replayingPath);
     });
     let lines = await readLines(this.replayingPath);
+    // One record first: while Redis is still away, a single probe times out
+    // instead of a whole batch piling up in the client's offline queue.
+    let size = 1;
     while (lines.length > 0) {
-      const batch = lines.slice(0, batchSize);
+      const batch = lines.slice(0, size);
+      size = batchSize;
       const outcomes = await Promise.allSettled(
         batch.map(async (line) => {
           let call: RecordCall;
