@@ -17,8 +17,11 @@ export interface ForecastInput {
 /** Shortest span a rate is measured over, so one call in the first minute does not project to infinity. */
 const MIN_ELAPSED_MS = 10 * 60_000;
 
+/** The clock the forecast sees moves in whole minutes, so an idle team's status is not rewritten every sync. */
+const TICK_MS = 60_000;
+
 export function forecastAtPeriodEnd(input: ForecastInput): PicoUsd {
-  const now = input.now.getTime();
+  const now = Math.floor(input.now.getTime() / TICK_MS) * TICK_MS;
   const remainingMs = input.periodEnd.getTime() - now;
   if (remainingMs <= 0) return input.spent;
   const currentHour = Math.floor(now / HOUR_MS) * HOUR_MS;

@@ -59,6 +59,8 @@ export interface OperatorHandle {
   isLeader(): boolean;
   /** The last completed sync, for tests and benchmarks. */
   lastSync(): SyncReport | undefined;
+  /** Completed syncs so far (a follower never syncs). */
+  syncs(): number;
   /** Graceful by default: releases the lease. `releaseLease: false` behaves like a crash. */
   stop(options?: { releaseLease?: boolean }): Promise<void>;
 }
@@ -96,12 +98,16 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
     redis,
     metrics,
     statusOptions,
-    statuses: new StatusWriter(kube, { beforeWrite: options.beforeStatusWrite }),
+    statuses: new StatusWriter(kube, {
+      beforeWrite: options.beforeStatusWrite,
+      onConflict: () => metrics.statusConflicts.inc(),
+    }),
     events: new EventRecorder(kube, options.eventNamespace ?? 'default', identity),
     publisher: new ConfigPublisher(redis),
   };
 
   let lastSync: SyncReport | undefined;
+  let syncs = 0;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
@@ -131,6 +137,7 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
         namespaceTeams: watches.namespaceTeams(),
         now: now(),
       });
+      syncs++;
       metrics.syncErrors.inc(lastSync.errors.length);
       for (const error of lastSync.errors) log.warn({ err: error }, 'status write failed');
     } catch (error) {
@@ -165,6 +172,7 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
     metricsPort: address && typeof address === 'object' ? address.port : undefined,
     isLeader: () => leader.isLeader(),
     lastSync: () => lastSync,
+    syncs: () => syncs,
     async stop({ releaseLease = true } = {}) {
       stopped = true;
       clearTimeout(timer);

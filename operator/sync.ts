@@ -114,7 +114,6 @@ export async function syncOnce(deps: SyncDeps, input: SyncInput): Promise<SyncRe
     missingTeams([...trafficTeams, ...input.namespaceTeams], budgets),
   );
 
-  deps.metrics.statusConflicts.inc(statusResult.conflicts);
   return {
     teams: budgets.length,
     redisRoundTrips,

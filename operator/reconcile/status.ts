@@ -23,6 +23,8 @@ const CONCURRENCY = 16;
 export interface StatusWriterOptions {
   /** Test seam: runs right before each write, e.g. to provoke a real 409. */
   beforeWrite?: (name: string) => Promise<void>;
+  /** Called at each 409, before the retry (for the metric). */
+  onConflict?: () => void;
 }
 
 export class StatusWriter {
@@ -52,6 +54,7 @@ export class StatusWriter {
       } catch (error) {
         if (!isConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
         result.conflicts++;
+        this.options.onConflict?.();
         current = (await this.kube.custom.getClusterCustomObject({
           ...teamBudgets,
           name: current.metadata.name,

@@ -1,0 +1,307 @@
+// The operator against the real apiserver and Redis: usage recorded by the
+// real ledger writer reaches status, kubectl and metrics; thresholds raise
+// Events once each; periods roll into history; leadership hands over without
+// double counting; a 409 is retried; lost counters are restored.
+import { PRICES_KEY, TEAMS_KEY, ledgerKeys } from '../../core/ledger-keys.js';
+import { parseUsd } from '../../core/money.js';
+import { periodWindow } from '../../core/period.js';
+import { API_VERSION } from '../../core/types.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { modelPrices, teamBudgets } from '../../operator/kube.js';
+import type { OperatorHandle } from '../../operator/operator.js';
+import { installCrds } from '../crds/crd-files.js';
+import { kubectl } from '../support/kube.js';
+import { waitFor } from '../support/wait.js';
+import {
+  CALL_COST,
+  LEASE_MS,
+  call,
+  clients,
+  createBudget,
+  deleteBudgets,
+  eventsFor,
+  getBudget,
+  ledgerWriter,
+  startTestOperator,
+} from './harness.js';
+
+const id = `${process.pid}`;
+const monthOf = (at: Date) => periodWindow('Monthly', at).id;
+let ledger: Awaited<ReturnType<typeof ledgerWriter>>;
+const running: OperatorHandle[] = [];
+const budgets: string[] = [];
+
+async function operator(options: Parameters<typeof startTestOperator>[0]) {
+  const handle = await startTestOperator(options);
+  running.push(handle);
+  return handle;
+}
+
+async function budget(name: string, spec: Parameters<typeof createBudget>[1]) {
+  budgets.push(name);
+  await createBudget(name, spec);
+}
+
+async function record(team: string, calls: number, at = new Date(), periodId = monthOf(at)) {
+  for (let i = 0; i < calls; i++) await ledger.writer.record(call(team, at), periodId);
+}
+
+const statusOf = async (team: string) => (await getBudget(team)).status;
+const waitForSpent = (team: string, spent: string, timeoutMs?: number) =>
+  waitFor(
+    `${team} status.spent = ${spent}`,
+    async () => (await statusOf(team))?.spent === spent && (await statusOf(team))!,
+    timeoutMs,
+  );
+
+beforeAll(async () => {
+  await installCrds();
+  ledger = await ledgerWriter();
+  await ledger.redis.flushdb();
+});
+
+// Each scenario's operators and budgets go away with it: a leftover operator would write too.
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((handle) => handle.stop()));
+  await deleteBudgets(budgets.splice(0));
+});
+
+afterAll(async () => {
+  await ledger?.close();
+});
+
+describe('operator', () => {
+  it(
+    'publishes prices and policy, and shows usage in status, kubectl, events and metrics',
+    { timeout: 60_000 },
+    async () => {
+      const team = `alpha-${id}`;
+      const priceName = `gpt-4o-${id}`;
+      await budget(team, { limit: '10', alertThresholds: [50, 80, 100] });
+      await clients().custom.createClusterCustomObject({
+        ...modelPrices,
+        body: {
+          apiVersion: API_VERSION,
+          kind: 'ModelPrice',
+          metadata: { name: priceName },
+          spec: { provider: 'openai', model: 'gpt-4o', prices: { input: '2.50', output: '10' } },
+        },
+      });
+      try {
+        // A new team's first calls would also count as runaway spend; that has its own scenario.
+        const op = await operator({
+          leaseName: `op-alpha-${id}`,
+          status: { runaway: { minSpend: parseUsd('1000') } },
+        });
+
+        const policy = await waitFor('policy in Redis', async () => {
+          const text = await ledger.redis.get(ledgerKeys.policy(team));
+          return text ? (JSON.parse(text) as { version: number; spec: { limit?: string } }) : undefined;
+        });
+        expect(policy.spec).toMatchObject({ limit: '10', period: 'Monthly', enforcement: 'Hard' });
+        const prices = JSON.parse((await ledger.redis.get(PRICES_KEY))!) as { prices: { model: string }[] };
+        expect(prices.prices.map((p) => p.model)).toContain('gpt-4o');
+
+        await record(team, 2);
+        const status = await waitForSpent(team, '7.00');
+        expect(status).toMatchObject({
+          remaining: '3.00',
+          percentUsed: 70,
+          requests: 2,
+          phase: 'Warning',
+          tokens: { input: 2_000_000, output: 200_000, cachedInput: 0, cacheWrite: 0 },
+          byModel: [{ name: 'gpt-4o', spent: '7.00', requests: 2 }],
+          byJob: [{ name: 'checkout-api', spent: '7.00', requests: 2 }],
+        });
+
+        const row = (await kubectl(['get', 'teambudgets', team, '--no-headers'])).trim().split(/\s+/);
+        expect(row.slice(0, 5)).toEqual([team, 'Monthly', '10', '7.00', '70']);
+        // The forecast moves with the clock; that it is projected from the burn rate is unit-tested.
+        expect(parseUsd(row[5]!)).toBeGreaterThan(parseUsd('7'));
+        expect(row[6]).toBe('Warning');
+
+        await record(team, 1);
+        await waitForSpent(team, '10.50');
+        const expected = [
+          'BudgetExceeded',
+          'ThresholdCrossed 100%',
+          'ThresholdCrossed 50%',
+          'ThresholdCrossed 80%',
+        ];
+        const describeEvents = async () =>
+          (await eventsFor(team))
+            .map((e) =>
+              e.reason === 'ThresholdCrossed'
+                ? `${e.reason} ${/reached (\d+%)/.exec(e.message)![1]}`
+                : e.reason,
+            )
+            .sort();
+        await waitFor('threshold events', async () => (await describeEvents()).length >= expected.length);
+        // Later syncs must not repeat them.
+        const syncsSoFar = op.syncs();
+        await waitFor('three more syncs', () => op.syncs() >= syncsSoFar + 3);
+        expect(await describeEvents()).toEqual(expected);
+
+        const metrics = await (await fetch(`http://127.0.0.1:${op.metricsPort}/metrics`)).text();
+        expect(metrics).toContain(`tollgate_team_spent_usd{team="${team}"} 10.5`);
+        expect(metrics).toContain(`tollgate_team_budget_usd{team="${team}"} 10`);
+        expect(metrics).toMatch(/tollgate_operator_leader 1/);
+        expect(metrics).toMatch(/tollgate_operator_sync_duration_seconds_count [1-9]/);
+      } finally {
+        await clients().custom.deleteClusterCustomObject({ ...modelPrices, name: priceName });
+      }
+    },
+  );
+
+  it('moves a closed period into history on rollover', { timeout: 60_000 }, async () => {
+    const team = `roll-${id}`;
+    await budget(team, { limit: '100', period: 'Daily' });
+    let clock = new Date('2026-03-10T23:50:00Z');
+    await operator({ leaseName: `op-roll-${id}`, now: () => clock });
+
+    await record(team, 1, clock, '2026-03-10');
+    await waitForSpent(team, '3.50');
+    clock = new Date('2026-03-11T00:00:30Z');
+    const rolled = await waitFor('rollover', async () => {
+      const status = await statusOf(team);
+      return status?.period?.id === '2026-03-11' && status;
+    });
+    expect(rolled.spent).toBe('0.00');
+    expect(rolled.history).toEqual([
+      {
+        id: '2026-03-10',
+        start: '2026-03-10T00:00:00.000Z',
+        end: '2026-03-11T00:00:00.000Z',
+        spent: '3.50',
+        requests: 1,
+        limit: '100',
+      },
+    ]);
+    await waitFor('PeriodClosed event', async () =>
+      (await eventsFor(team)).some((e) => e.reason === 'PeriodClosed'),
+    );
+  });
+
+  it('flags runaway spend once', { timeout: 60_000 }, async () => {
+    const team = `spike-${id}`;
+    await budget(team, {});
+    const op = await operator({ leaseName: `op-spike-${id}`, status: { runaway: { factor: 5 } } });
+    await record(team, 2);
+    const status = await waitFor('RunawaySpend', async () => {
+      const s = await statusOf(team);
+      return s?.conditions?.some((c) => c.type === 'RunawaySpend' && c.status === 'True') && s;
+    });
+    expect(status.phase).toBe('Warning');
+    const syncsSoFar = op.syncs();
+    await waitFor('three more syncs', () => op.syncs() >= syncsSoFar + 3);
+    expect((await eventsFor(team)).filter((e) => e.reason === 'RunawaySpend')).toHaveLength(1);
+  });
+
+  it('lets only the leader write, and hands over without double counting', { timeout: 60_000 }, async () => {
+    const team = `lead-${id}`;
+    await budget(team, { limit: '100' });
+    const leaseName = `op-lead-${id}`;
+    const a = await operator({ leaseName, identity: 'replica-a' });
+    const b = await operator({ leaseName, identity: 'replica-b' });
+    const [leader, follower] = await waitFor('one leader', () =>
+      a.isLeader() !== b.isLeader() ? (a.isLeader() ? [a, b] : [b, a]) : undefined,
+    );
+    await record(team, 2);
+    await waitForSpent(team, '7.00');
+    await waitFor('leader syncing', () => leader.syncs() >= 3);
+    expect(follower.syncs()).toBe(0);
+
+    // A crash: the lease is not released, so the follower waits it out.
+    const crashedAt = Date.now();
+    await leader.stop({ releaseLease: false });
+    await waitFor('follower takes over', () => follower.isLeader(), LEASE_MS + 3_000);
+    expect(Date.now() - crashedAt).toBeLessThan(LEASE_MS + 3_000);
+
+    await record(team, 2);
+    await waitForSpent(team, '14.00');
+    const period = await ledger.redis.hget(ledgerKeys.period(team, monthOf(new Date())), 'cost');
+    expect(BigInt(period!)).toBe(4n * CALL_COST);
+
+    // A graceful stop releases the lease: a new replica takes over without waiting it out.
+    const c = await operator({ leaseName, identity: 'replica-c' });
+    await follower.stop();
+    const lease = await clients().coordination.readNamespacedLease({ name: leaseName, namespace: 'default' });
+    expect(lease.spec?.holderIdentity ?? '').not.toBe(follower.identity);
+    await waitFor('replica-c leads', () => c.isLeader());
+  });
+
+  it('retries a status write that hit a 409', { timeout: 60_000 }, async () => {
+    const team = `conflict-${id}`;
+    await budget(team, { limit: '100' });
+    let provoked = false;
+    let hookError: unknown;
+    const op = await operator({
+      leaseName: `op-conflict-${id}`,
+      // Someone else updates the object between the operator's read and its write: a real 409.
+      beforeStatusWrite: async (name) => {
+        if (name !== team || provoked) return;
+        provoked = true;
+        const current = await getBudget(team);
+        await clients()
+          .custom.replaceClusterCustomObject({
+            ...teamBudgets,
+            name: team,
+            body: { ...current, metadata: { ...current.metadata, labels: { touched: 'yes' } } },
+          })
+          .catch((error: unknown) => (hookError = error));
+      },
+    });
+    await record(team, 1);
+    await waitForSpent(team, '3.50');
+    expect(provoked).toBe(true);
+    expect(hookError).toBeUndefined();
+    expect((await op.metrics.statusConflicts.get()).values[0]?.value).toBeGreaterThanOrEqual(1);
+    expect((await getBudget(team)).metadata.labels).toEqual({ touched: 'yes' });
+  });
+
+  it('restores counters Redis lost, so spend never goes backwards', { timeout: 60_000 }, async () => {
+    const team = `loss-${id}`;
+    await budget(team, {});
+    await operator({ leaseName: `op-loss-${id}` });
+    await record(team, 2);
+    await waitForSpent(team, '7.00');
+
+    const key = ledgerKeys.period(team, monthOf(new Date()));
+    await ledger.redis.del(key);
+    await waitFor(
+      'counters restored',
+      async () => (await ledger.redis.hget(key, 'cost')) === String(2n * CALL_COST),
+    );
+    expect(await ledger.redis.hget(key, 'requests')).toBe('2');
+    expect(await ledger.redis.hget(key, 'model|gpt-4o|cost')).toBe(String(2n * CALL_COST));
+
+    await record(team, 1);
+    await waitForSpent(team, '10.50');
+    expect(await ledger.redis.hget(key, 'cost')).toBe(String(3n * CALL_COST));
+  });
+
+  it(
+    'creates a tracking-only TeamBudget for teams seen in traffic or on labelled namespaces',
+    { timeout: 60_000 },
+    async () => {
+      const seen = `seen-${id}`;
+      const labelled = `label-${id}`;
+      const namespace = `ns-${id}`;
+      budgets.push(seen, labelled);
+      await ledger.redis.sadd(TEAMS_KEY, seen);
+      await clients().core.createNamespace({
+        body: { metadata: { name: namespace, labels: { 'tollgate.dev/team': labelled } } },
+      });
+      try {
+        await operator({ leaseName: `op-auto-${id}` });
+        for (const team of [seen, labelled]) {
+          const created = await waitFor(`TeamBudget ${team}`, () => getBudget(team).catch(() => undefined));
+          expect(created.spec.limit).toBeUndefined();
+          expect(created.metadata.labels).toEqual({ 'tollgate.dev/auto-created': 'true' });
+        }
+      } finally {
+        await clients().core.deleteNamespace({ name: namespace });
+      }
+    },
+  );
+});
