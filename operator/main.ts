@@ -2,6 +2,7 @@
 // SIGTERM/SIGINT stop it gracefully, releasing the leader lease at once.
 import { parseArgs } from 'node:util';
 import { DEFAULT_SYNC_INTERVAL_MS, startOperator, type Component } from './operator.js';
+import { injectionWebhookComponent } from './webhook/component.js';
 
 /** Extra servers the operator process hosts (the injection webhook registers itself here). */
 export const extraComponents: Component[] = [];
@@ -26,6 +27,10 @@ export async function main(args: string[]): Promise<void> {
     },
   });
   const env = process.env;
+  // --- injection webhook (operator/webhook/): on when the chart names its configuration ---
+  if (env.TOLLGATE_WEBHOOK_CONFIGURATION && !extraComponents.some((c) => c.name === 'injection-webhook'))
+    extraComponents.push(injectionWebhookComponent());
+  // --- end injection webhook ---
   const syncSeconds = positiveNumber(
     '--sync-interval (seconds)',
     values['sync-interval'] ?? env.TOLLGATE_SYNC_INTERVAL,

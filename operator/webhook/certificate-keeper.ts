@@ -139,9 +139,14 @@ export class CertificateKeeper {
   }
 
   /** Reconciles every `intervalMs` until `signal` aborts (after the pass in flight); errors are reported and retried. */
-  async run(intervalMs: number, signal: AbortSignal, onError: (error: unknown) => void): Promise<void> {
+  async run(
+    intervalMs: number,
+    signal: AbortSignal,
+    isLeader: () => boolean,
+    onError: (error: unknown) => void,
+  ): Promise<void> {
     while (!signal.aborted) {
-      await this.reconcile().catch(onError);
+      if (isLeader()) await this.reconcile().catch(onError);
       await abortableSleep(intervalMs, signal);
     }
   }

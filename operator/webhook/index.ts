@@ -117,8 +117,8 @@ export class InjectionWebhook {
     }
   }
 
-  /** The leader only: keep the certificate and caBundle current until `signal` aborts. */
-  async keepCertificates(signal: AbortSignal): Promise<void> {
+  /** Keeps the certificate and caBundle current until `signal` aborts; passes run only while `isLeader()`. */
+  async keepCertificates(signal: AbortSignal, isLeader: () => boolean = () => true): Promise<void> {
     if (this.options.certificates === 'cert-manager') return;
     const keeper = new CertificateKeeper(this.kubeConfig, {
       namespace: this.options.namespace,
@@ -127,7 +127,7 @@ export class InjectionWebhook {
       names: servingNames(this.options),
       policy: this.options.policy,
     });
-    await keeper.run(this.options.certificateIntervalMs, signal, (error) =>
+    await keeper.run(this.options.certificateIntervalMs, signal, isLeader, (error) =>
       this.onError(error, 'rotating webhook certificates'),
     );
   }
