@@ -10,8 +10,20 @@ export interface LuaScript {
   preload(redis: RedisClient): Promise<void>;
 }
 
-export function loadScript(url: URL): LuaScript {
-  const source = readFileSync(url, 'utf8');
+/** The first readable file: the source tree under tsx, or the repo's copy seen from dist/ (tsc copies no .lua). */
+function readFirst(urls: URL[]): string {
+  for (const url of urls) {
+    try {
+      return readFileSync(url, 'utf8');
+    } catch {
+      // try the next location
+    }
+  }
+  throw new Error(`Lua script not found at ${urls.map((u) => u.pathname).join(' or ')}`);
+}
+
+export function loadScript(...urls: URL[]): LuaScript {
+  const source = readFirst(urls);
   const sha = createHash('sha1').update(source).digest('hex');
   return {
     async run(redis, keys, args) {
