@@ -1,5 +1,5 @@
-# One image, every role: `tollgate operator`, `tollgate sidecar`, `tollgate report`.
 # syntax=docker/dockerfile:1
+# One image, every role: `tollgate operator`, `tollgate sidecar`, `tollgate report`.
 
 # Build: compile TypeScript with the full dev toolchain.
 FROM node:20-bookworm-slim AS build
@@ -10,6 +10,7 @@ COPY tsconfig.json tsconfig.build.json cli.ts ./
 COPY core ./core
 COPY operator ./operator
 COPY sidecar ./sidecar
+COPY ledger ./ledger
 RUN npm run build
 
 # Production dependencies only, installed apart so no dev tooling reaches the runtime.
