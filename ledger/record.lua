@@ -43,11 +43,21 @@ if ARGV[1] ~= '' then
 end
 -- ===== end SETTLE ==========================================================
 
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then
+if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
 
 local period, hour = KEYS[2], KEYS[3]
+
+-- Redis does not roll a script back when a command fails half-way, so the
+-- one increment that can fail (int64 overflow of the pico-USD total, about
+-- 9.2 million USD per team and period) goes first, before anything else is
+-- written. Every other cost field is a part of this total, so cannot overflow.
+if ARGV[8] ~= '0' then
+  redis.call('HINCRBY', period, 'cost', ARGV[8])
+end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
+
 local model, job = ARGV[6], ARGV[7]
 local modelPrefix, jobPrefix = 'model|' .. model .. '|', 'job|' .. job .. '|'
 local hourPrefix = model .. '|' .. job .. '|'
@@ -55,15 +65,15 @@ local hourPrefix = model .. '|' .. job .. '|'
 -- Adds to the period total, its per-model and per-job fields, and the
 -- model x job field of the hour bucket. Zeros are skipped: a missing field
 -- reads as 0.
-local function add(field, amount)
+local function add(field, amount, totalDone)
   if amount == '0' then return end
-  redis.call('HINCRBY', period, field, amount)
+  if not totalDone then redis.call('HINCRBY', period, field, amount) end
   redis.call('HINCRBY', period, modelPrefix .. field, amount)
   redis.call('HINCRBY', period, jobPrefix .. field, amount)
   redis.call('HINCRBY', hour, hourPrefix .. field, amount)
 end
 
-add('cost', ARGV[8])
+add('cost', ARGV[8], true)
 add('requests', '1')
 if ARGV[9] == '1' then add('requests:estimated', '1') end
 if ARGV[10] == '1' then add('requests:unpriced', '1') end
