@@ -58,11 +58,13 @@ for i = 1, #entries, 2 do
   end
 end
 
--- (b) Budget: spent + reserved + this call's worst case must stay within the limit.
+-- (b) Budget: spent + reserved + this call's worst case must stay within the
+-- limit, and a spent budget refuses even calls that would cost nothing (an
+-- unpriced model), so an exhausted budget means no calls.
 if limit_micro ~= '' then
   local limit = tonumber(limit_micro)
   local spent = pico_to_micro_ceil(redis.call('HGET', KEYS[2], 'cost'))
-  if spent + reserved + cost_micro > limit then
+  if spent >= limit or spent + reserved + cost_micro > limit then
     return { 'budget', string.format('%.0f', spent), string.format('%.0f', reserved), ARGV[5] }
   end
 end

@@ -60,6 +60,12 @@ describe('reserve.lua', () => {
     expect(outcome.kind).toBe('budget');
   });
 
+  it('refuses even a free call once the budget is spent', async () => {
+    const team = `t-${randomUUID()}`;
+    await redis.hset(ledgerKeys.period(team, '2026-12'), 'cost', String(parseUsd('1')));
+    expect((await reserve(redis, request(team, { worstCase: 0n }))).kind).toBe('budget');
+  });
+
   it('drops the expired reservation of a crashed sidecar', async () => {
     const team = `t-${randomUUID()}`;
     expect((await reserve(redis, request(team, { worstCase: parseUsd('1') }))).kind).toBe('admitted');
