@@ -10,8 +10,8 @@ import { parseDimensions, teamRows, type Dimension } from './rows.js';
 
 const USAGE = `usage: tollgate report [options]
 
-  --redis URL            the ledger (default: $TOLLGATE_REDIS_URL)
-  --cluster              URL is one node of a Redis Cluster
+  --redis URL[,URL...]   the ledger (default: $TOLLGATE_REDIS_URL); several URLs: Redis Cluster seeds
+  --cluster              a single URL is one node of a Redis Cluster
   --team T               only this team (repeatable; default: every team)
   --period P             current (default), previous, or an id: 2026-12, 2026-W49, 2026-12-04
   --by model,job         break down by model, job, or both
@@ -28,12 +28,16 @@ export interface ReportIo {
   now?: Date;
 }
 
-function connect(url: string, cluster: boolean): RedisClient {
-  if (!cluster) return new Redis(url, { maxRetriesPerRequest: 1 });
-  const { hostname, port, username, password } = new URL(url);
-  return new Cluster([{ host: hostname, port: Number(port || 6379) }], {
-    redisOptions: { username: username || undefined, password: password || undefined },
-  });
+/** One URL: a single Redis, unless --cluster. Several (comma-separated): Cluster seed nodes, as the sidecar takes them. */
+function connect(urls: string, cluster: boolean): RedisClient {
+  const list = urls.split(',').map((url) => url.trim());
+  if (!cluster && list.length === 1) return new Redis(list[0]!, { maxRetriesPerRequest: 1 });
+  const seeds = list.map((url) => new URL(url));
+  const { username, password } = seeds[0]!;
+  return new Cluster(
+    seeds.map(({ hostname, port }) => ({ host: hostname, port: Number(port || 6379) })),
+    { redisOptions: { username: username || undefined, password: password || undefined } },
+  );
 }
 
 /** Runs the report; resolves to the process exit code. */
