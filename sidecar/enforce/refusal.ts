@@ -6,6 +6,7 @@ import { displayUsd, PICO_PER_USD, type PicoUsd } from '../../core/money.js';
 import type { PeriodWindow } from '../../core/period.js';
 import type { ErrorKind } from '../providers/provider.js';
 import type { Policy, RateLimit } from './policy.js';
+import type { LimitState } from './reserve.js';
 
 export type RefusalReason = 'budget' | 'rate_requests' | 'rate_tokens' | 'model' | 'redis_unavailable';
 
@@ -131,4 +132,25 @@ export function modelRefusal(team: string, model: string, why: string): Refusal 
 export function unavailableRefusal(team: string): Refusal {
   const message = `team ${team} fails closed and its usage ledger (Redis) is unreachable, so the call was not sent; retry shortly`;
   return refusal(503, 'redis_unavailable', message, { 'retry-after': '1' });
+}
+
+/**
+ * OpenAI-style x-ratelimit-* headers for an admitted call: per kind, the
+ * tightest of the limits that applied. For forward to add to the response.
+ */
+export function rateLimitHeaders(limits: LimitState[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const kind of ['requests', 'tokens'] as const) {
+    const tightest = limits
+      .filter((state) => state.limit.kind === kind)
+      .reduce<LimitState | undefined>(
+        (a, b) => (a === undefined || b.remaining < a.remaining ? b : a),
+        undefined,
+      );
+    if (!tightest) continue;
+    headers[`x-ratelimit-limit-${kind}`] = String(tightest.limit.perMinute);
+    headers[`x-ratelimit-remaining-${kind}`] = String(tightest.remaining);
+    headers[`x-ratelimit-reset-${kind}`] = resetDuration(tightest.resetMs);
+  }
+  return headers;
 }

@@ -4,6 +4,7 @@ import { compilePolicy } from '../../sidecar/enforce/policy.js';
 import {
   budgetRefusal,
   modelRefusal,
+  rateLimitHeaders,
   rateRefusal,
   resetDuration,
   unavailableRefusal,
@@ -91,5 +92,28 @@ describe('refusals', () => {
     expect(resetDuration(20)).toBe('20ms');
     expect(resetDuration(1000)).toBe('1s');
     expect(resetDuration(360_000)).toBe('6m0s');
+  });
+
+  it('reports the tightest admitted limit of each kind', () => {
+    const limit = (kind: 'requests' | 'tokens', perMinute: number, scope: string) => ({
+      kind,
+      perMinute,
+      scope,
+      field: `rl|${kind}|${scope}`,
+    });
+    expect(
+      rateLimitHeaders([
+        { limit: limit('requests', 600, 'team'), remaining: 599, resetMs: 100 },
+        { limit: limit('tokens', 100_000, 'team'), remaining: 90_000, resetMs: 6_000 },
+        { limit: limit('tokens', 10_000, 'model:gpt-4o*'), remaining: 2_000, resetMs: 48_000 },
+      ]),
+    ).toEqual({
+      'x-ratelimit-limit-requests': '600',
+      'x-ratelimit-remaining-requests': '599',
+      'x-ratelimit-reset-requests': '100ms',
+      'x-ratelimit-limit-tokens': '10000',
+      'x-ratelimit-remaining-tokens': '2000',
+      'x-ratelimit-reset-tokens': '48s',
+    });
   });
 });
