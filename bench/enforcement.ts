@@ -9,6 +9,7 @@ import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { stringify } from 'yaml';
 import {
@@ -20,6 +21,9 @@ import {
 } from '../test/cluster/processes.js';
 import { startRedis } from '../test/cluster/redis.js';
 import { startSimulatedProvider } from '../test/upstream/simulated-provider.js';
+import { parseUsd } from '../core/money.js';
+import { compilePolicy } from '../sidecar/enforce/policy.js';
+import { reserve } from '../sidecar/enforce/reserve.js';
 
 const REPO = resolve(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -133,6 +137,47 @@ async function run(target: Target, count: number): Promise<number[]> {
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
+/** The enforcement round trip alone, from this process: reserve.lua (with its limits) against a PING. */
+async function roundTrips(count: number): Promise<{ ping: number[]; reserve: number[] }> {
+  const client = new Redis(redis.url);
+  const rateLimits = compilePolicy('bench-rt', {
+    period: 'Monthly',
+    enforcement: 'Hard',
+    rateLimits: {
+      requestsPerMinute: 1e8,
+      tokensPerMinute: 1e9,
+      perModel: [{ model: 'gpt-4o*', requestsPerMinute: 1e8 }],
+    },
+  }).rateLimitsFor('gpt-4o');
+  const timed = async (work: (i: number) => Promise<unknown>) => {
+    const samples: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const start = performance.now();
+      await work(i);
+      samples.push(performance.now() - start);
+    }
+    return samples.sort((a, b) => a - b);
+  };
+  const result = {
+    ping: await timed(() => client.ping()),
+    reserve: await timed((i) =>
+      reserve(client, {
+        team: 'bench-rt',
+        requestId: `rt-${i}`,
+        periodId: '2026-12',
+        now: Date.now(),
+        limit: parseUsd('1000000'),
+        worstCase: 1_000_000n,
+        estimatedTokens: 200,
+        rateLimits,
+        ttlMs: 60_000,
+      }).then(() => client.hdel('tg:{bench-rt}:reservations', `rt-${i}`)),
+    ),
+  };
+  client.disconnect();
+  return result;
+}
+
 try {
   for (const target of Object.keys(targets) as Target[]) await run(target, WARMUP);
   const samples: Record<Target, number[]> = { direct: [], metering: [], enforcing: [] };
@@ -146,6 +191,7 @@ try {
       return [target, { p50: percentile(sorted, 50), p99: percentile(sorted, 99), n: sorted.length }];
     }),
   ) as Record<Target, { p50: number; p99: number; n: number }>;
+  const trips = await roundTrips(REQUESTS);
   const added = (target: Target, p: 'p50' | 'p99') => stats[target][p] - stats.direct[p];
   const ms = (x: number) => x.toFixed(3);
   const load = loadavg()
@@ -166,6 +212,10 @@ try {
     `| sidecar, enforcing | ${ms(stats.enforcing.p50)} | ${ms(stats.enforcing.p99)} | ${ms(added('enforcing', 'p50'))} | ${ms(added('enforcing', 'p99'))} |`,
     '',
     `Enforcement over metering alone: p50 +${ms(stats.enforcing.p50 - stats.metering.p50)} ms, p99 +${ms(stats.enforcing.p99 - stats.metering.p99)} ms (target: <= 0.3 ms at p50).`,
+    '',
+    `The enforcement round trip alone (${REQUESTS} sequential calls from the bench process, ioredis): ` +
+      `reserve.lua p50 ${ms(percentile(trips.reserve, 50))} ms / p99 ${ms(percentile(trips.reserve, 99))} ms ` +
+      `(reserve + release), PING p50 ${ms(percentile(trips.ping, 50))} ms / p99 ${ms(percentile(trips.ping, 99))} ms.`,
     '',
   ].join('\n');
   process.stdout.write(section);
