@@ -17,8 +17,12 @@ export interface ForecastInput {
 /** Shortest span a rate is measured over, so one call in the first minute does not project to infinity. */
 const MIN_ELAPSED_MS = 10 * 60_000;
 
-/** The clock the forecast sees moves in whole minutes, so an idle team's status is not rewritten every sync. */
-const TICK_MS = 60_000;
+/**
+ * The clock the forecast sees moves in 15-minute steps: a month-end projection
+ * gains nothing from finer ones, and a status rewritten every sync for every
+ * active team would load the apiserver for no new information.
+ */
+const TICK_MS = 15 * 60_000;
 
 export function forecastAtPeriodEnd(input: ForecastInput): PicoUsd {
   const now = Math.floor(input.now.getTime() / TICK_MS) * TICK_MS;

@@ -7,6 +7,7 @@ import {
   CustomObjectsApi,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { Agent } from 'node:https';
 import { GROUP, VERSION } from '../core/types.js';
 
 export interface KubeClients {
@@ -16,7 +17,28 @@ export interface KubeClients {
   coordination: CoordinationV1Api;
 }
 
+/**
+ * The client builds a fresh https.Agent for every request, so each call pays a
+ * new TLS handshake (~20 ms here); a sync writing hundreds of statuses would
+ * spend most of its time on them. One keep-alive agent per KubeConfig, built
+ * from the options the client chose (CA, client cert), reuses connections.
+ * Credentials are read once: a rotated client certificate needs a restart.
+ */
+function reuseConnections(config: KubeConfig): void {
+  let shared: Agent | undefined;
+  const apply = config.applySecurityAuthentication.bind(config);
+  config.applySecurityAuthentication = async (context) => {
+    await apply(context);
+    const agent = context.getAgent();
+    if (agent instanceof Agent) {
+      shared ??= new Agent({ ...agent.options, keepAlive: true, maxSockets: 32 });
+      context.setAgent(shared);
+    }
+  };
+}
+
 export function kubeClients(config: KubeConfig): KubeClients {
+  reuseConnections(config);
   return {
     config,
     custom: config.makeApiClient(CustomObjectsApi),

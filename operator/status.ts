@@ -11,7 +11,7 @@ import type { HourlySpend } from './hourly.js';
 import { detectRunaway, type RunawayOptions } from './runaway.js';
 import { highestCrossed, percentUsed } from './thresholds.js';
 import { topBySpend } from './top.js';
-import { centsUsd, exactUsd } from './usd.js';
+import { estimateUsd, exactUsd } from './usd.js';
 
 export interface StatusOptions {
   forecastWindowHours: number;
@@ -138,7 +138,7 @@ export function computeStatus(input: StatusInput): TeamBudgetStatus {
   const status: TeamBudgetStatus = {
     period: { id: window.id, start: window.start.toISOString(), end: window.end.toISOString() },
     spent: exactUsd(spent),
-    forecast: centsUsd(forecast),
+    forecast: estimateUsd(forecast),
     requests: totals.requests,
     tokens: {
       input: totals.tokens.input,

@@ -53,9 +53,15 @@ export function hoursNeeded(options: StatusOptions): number {
 }
 
 function windowsOf(budgets: TeamBudget[], now: Date): Map<string, PeriodWindow> {
+  // Budgets share a handful of (period, zone) pairs; time zone math is costly enough to do once each.
+  const byKind = new Map<string, PeriodWindow>();
   const windows = new Map<string, PeriodWindow>();
   for (const budget of budgets) {
-    windows.set(budget.metadata.name, periodWindow(budget.spec.period, now, budget.spec.timezone ?? 'UTC'));
+    const zone = budget.spec.timezone ?? 'UTC';
+    const kind = `${budget.spec.period}|${zone}`;
+    let window = byKind.get(kind);
+    if (!window) byKind.set(kind, (window = periodWindow(budget.spec.period, now, zone)));
+    windows.set(budget.metadata.name, window);
   }
   return windows;
 }

@@ -8,9 +8,17 @@ export function exactUsd(amount: PicoUsd): string {
   return full.replace(/0{1,10}$/, '');
 }
 
-/** Rounded to cents, for projections: "1234.57". */
-export function centsUsd(amount: PicoUsd): string {
-  return formatUsd(amount, 2);
+const PICO_PER_CENT = 10_000_000_000n;
+/** Significant digits of a projection: more would be false precision, and would change every sync. */
+const ESTIMATE_DIGITS = 3;
+
+/** A projection, to 3 significant digits and at most cents: 856.72 -> "857.00", 7.354 -> "7.35". */
+export function estimateUsd(amount: PicoUsd): string {
+  const cents = (amount + PICO_PER_CENT / 2n) / PICO_PER_CENT;
+  const spare = Math.max(cents.toString().length - ESTIMATE_DIGITS, 0);
+  const unit = 10n ** BigInt(spare);
+  const rounded = ((cents + unit / 2n) / unit) * unit;
+  return formatUsd(rounded * PICO_PER_CENT, 2);
 }
 
 /** Float USD, for metrics only (Prometheus samples are floats). */

@@ -8,7 +8,7 @@ import { computeStatus, statusChanged, type StatusOptions } from '../../operator
 import { newlyCrossed, percentUsed } from '../../operator/thresholds.js';
 import { topBySpend } from '../../operator/top.js';
 import { budgetEvents } from '../../operator/transitions.js';
-import { exactUsd } from '../../operator/usd.js';
+import { estimateUsd, exactUsd } from '../../operator/usd.js';
 
 const options: StatusOptions = {
   forecastWindowHours: 6,
@@ -161,6 +161,10 @@ describe('thresholds, history and money', () => {
     expect(exactUsd(parseUsd('1.5'))).toBe('1.50');
     expect(exactUsd(123n)).toBe('0.000000000123');
     expect(exactUsd(parseUsd('1000'))).toBe('1000.00');
+    expect(estimateUsd(parseUsd('856.72'))).toBe('857.00');
+    expect(estimateUsd(parseUsd('1234.56'))).toBe('1230.00');
+    expect(estimateUsd(parseUsd('7.354'))).toBe('7.35');
+    expect(estimateUsd(parseUsd('999.5'))).toBe('1000.00');
   });
 });
 
