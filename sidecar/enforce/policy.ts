@@ -105,6 +105,7 @@ export function compilePolicy(team: string, spec: TeamBudgetSpec, version = ''):
   const allow: Glob[] = (spec.models?.allow ?? []).map(compileGlob);
   const deny: Glob[] = (spec.models?.deny ?? []).map(compileGlob);
 
+  let lastWindow: PeriodWindow | undefined;
   return {
     team,
     version,
@@ -115,7 +116,15 @@ export function compilePolicy(team: string, spec: TeamBudgetSpec, version = ''):
     alertThresholds: [...(spec.alertThresholds ?? [])].sort((a, b) => a - b),
     failMode,
     reservesBudget: enforcement === 'Hard' && limit !== undefined,
-    window: (now) => periodWindow(period, now, timezone),
+    window(now) {
+      // Windows tile time, so the last one answers until `now` leaves it; computing
+      // one builds several Intl.DateTimeFormat objects (about a millisecond).
+      const at = now.getTime();
+      if (!lastWindow || at < lastWindow.start.getTime() || at >= lastWindow.end.getTime()) {
+        lastWindow = periodWindow(period, now, timezone);
+      }
+      return lastWindow;
+    },
     checkModel(model) {
       // Deny wins over allow, so a broad allow cannot reopen a denied model.
       const denied = deny.find((glob) => glob.matches(model));

@@ -36,6 +36,13 @@ describe('compilePolicy', () => {
     expect(window.start.toISOString()).toBe('2026-12-31T23:00:00.000Z');
   });
 
+  it('moves to the next window at the boundary, and back for an earlier instant', () => {
+    const policy = compilePolicy('catalog', { ...spec, period: 'Daily', timezone: 'UTC' });
+    expect(policy.window(new Date('2026-12-04T23:59:59.999Z')).id).toBe('2026-12-04');
+    expect(policy.window(new Date('2026-12-05T00:00:00.000Z')).id).toBe('2026-12-05');
+    expect(policy.window(new Date('2026-12-04T12:00:00.000Z')).id).toBe('2026-12-04');
+  });
+
   it('lets deny win over allow and refuses models outside the allow list', () => {
     const policy = compilePolicy('catalog', spec);
     expect(policy.checkModel('gpt-4o-mini')).toEqual({ allowed: true });
