@@ -22,7 +22,7 @@ import {
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ledgerKeys } from '../../core/ledger-keys.js';
+import { ledgerKeys, PRICES_KEY } from '../../core/ledger-keys.js';
 import { costOf, parsePricePerMillion, parseUsd, type PicoUsd } from '../../core/money.js';
 import { periodWindow } from '../../core/period.js';
 import { API_VERSION, type ModelPriceSpec, type TeamBudget } from '../../core/types.js';
@@ -245,6 +245,18 @@ describe('the Tollgate story on a real apiserver', () => {
       const container = byName(pod, SIDECAR_NAME)!;
       const env = await containerEnv(core, pod, container);
       expect(env.TOLLGATE_POD).toBe(pod.metadata?.name);
+      // The operator has published this team's policy and both prices before the sidecar starts.
+      await waitFor('the operator to publish the policy and prices to Redis', async () => {
+        const [policy, prices] = await Promise.all([
+          redis.get(ledgerKeys.policy(team)),
+          redis.get(PRICES_KEY),
+        ]);
+        return Boolean(
+          policy?.includes(`"limit":"${LIMIT}"`) &&
+          prices?.includes(OPENAI_MODEL) &&
+          prices.includes(ANTHROPIC_MODEL),
+        );
+      });
       // Only what must differ off-cluster; the rest (identity, Redis URL) is the stored spec verbatim:
       //  - the listen addresses: the pod's loopback becomes a loopback address of its own, same ports;
       //  - the upstreams: the public APIs the spec implies become the simulated provider.
@@ -254,14 +266,6 @@ describe('the Tollgate story on a real apiserver', () => {
         TOLLGATE_ADMIN_LISTEN: onPodAddress(podIp, env.TOLLGATE_ADMIN_LISTEN!),
         TOLLGATE_UPSTREAM_OPENAI: upstream.url,
         TOLLGATE_UPSTREAM_ANTHROPIC: upstream.url,
-      });
-      // The operator has published this team's policy and both prices before the sidecar starts.
-      await waitFor('the operator to publish the policy and prices to Redis', async () => {
-        const [policy, prices] = await Promise.all([
-          redis.get(ledgerKeys.policy(team)),
-          redis.get('tg:prices'),
-        ]);
-        return Boolean(policy?.includes(`"limit":"${LIMIT}"`) && prices?.includes(OPENAI_MODEL));
       });
       await waitUntilReady(container, podIp, sidecar, (body) => {
         return (body as { pricesLoaded?: boolean }).pricesLoaded === true;
@@ -326,14 +330,19 @@ describe('the Tollgate story on a real apiserver', () => {
       expect(streamedText).not.toBe('');
       expect(upstream.calls.map((call) => call.provider)).toEqual(CALLS);
 
+      let lastRow: Record<string, string> | undefined;
       const spent = await waitFor(
         '`kubectl get teambudgets` to show the exact spend',
         async () => {
-          const row = tableRow(await kubectl(['get', 'teambudgets']), team);
-          return row?.SPENT && parseUsd(row.SPENT) === EXPECTED_SPEND ? row : undefined;
+          lastRow = tableRow(await kubectl(['get', 'teambudgets']), team);
+          return lastRow?.SPENT && parseUsd(lastRow.SPENT) === EXPECTED_SPEND ? lastRow : undefined;
         },
         SYNC_INTERVAL_MS + STATUS_SLACK_MS,
-      );
+      ).catch((error: Error) => {
+        throw new Error(
+          `${error.message}; expected ${EXPECTED_SPEND} pico-USD, last row ${JSON.stringify(lastRow)}`,
+        );
+      });
       expect(spent).toMatchObject({ LIMIT, PERIOD: 'Monthly' });
 
       const budget = JSON.parse(await kubectl(['get', 'teambudget', team, '-o', 'json'])) as TeamBudget;
@@ -363,6 +372,8 @@ describe('the Tollgate story on a real apiserver', () => {
       .catch((error: unknown) => error);
     expect(openaiError).toBeInstanceOf(OpenAI.RateLimitError);
     expect((openaiError as InstanceType<typeof OpenAI.RateLimitError>).status).toBe(429);
+    // A budget refusal, not a rate limit: the message names the team's spend.
+    expect((openaiError as Error).message).toContain(`team ${team} has spent`);
 
     const anthropic = new Anthropic({
       apiKey: 'sk-ant-e2e-placeholder',
@@ -373,6 +384,7 @@ describe('the Tollgate story on a real apiserver', () => {
       .create({ model: ANTHROPIC_MODEL, max_tokens: MAX_TOKENS, messages })
       .catch((error: unknown) => error);
     expect(anthropicError).toBeInstanceOf(Anthropic.RateLimitError);
+    expect((anthropicError as Error).message).toContain(`team ${team} has spent`);
 
     expect(upstream.calls.length).toBe(upstreamCalls);
     expect(await redis.hget(ledgerKey(), ledgerFields.cost)).toBe(EXPECTED_SPEND.toString());
