@@ -2,7 +2,7 @@
 // real ledger writer reaches status, kubectl and metrics; thresholds raise
 // Events once each; periods roll into history; leadership hands over without
 // double counting; a 409 is retried; lost counters are restored.
-import { PRICES_KEY, TEAMS_KEY, ledgerKeys } from '../../core/ledger-keys.js';
+import { PRICES_KEY, TEAMS_KEY, UPDATES_CHANNEL, ledgerKeys } from '../../core/ledger-keys.js';
 import { parseUsd } from '../../core/money.js';
 import { periodWindow } from '../../core/period.js';
 import { API_VERSION } from '../../core/types.js';
@@ -10,6 +10,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { modelPrices, teamBudgets } from '../../operator/kube.js';
 import type { OperatorHandle } from '../../operator/operator.js';
 import { installCrds } from '../crds/crd-files.js';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { freePort } from '../cluster/processes.js';
 import { kubectl } from '../support/kube.js';
 import { waitFor } from '../support/wait.js';
 import {
@@ -22,6 +25,7 @@ import {
   eventsFor,
   getBudget,
   ledgerWriter,
+  redisUrl,
   startTestOperator,
 } from './harness.js';
 
@@ -102,6 +106,23 @@ describe('operator', () => {
         const prices = JSON.parse((await ledger.redis.get(PRICES_KEY))!) as { prices: { model: string }[] };
         expect(prices.prices.map((p) => p.model)).toContain('gpt-4o');
 
+        // A spec edit reaches Redis with a newer version, and sidecars hear of it at once.
+        const subscriber = ledger.redis.duplicate();
+        const notices: string[] = [];
+        subscriber.on('message', (_channel: string, key: string) => notices.push(key));
+        await subscriber.subscribe(UPDATES_CHANNEL);
+        const current = await getBudget(team);
+        await clients().custom.replaceClusterCustomObject({
+          ...teamBudgets,
+          name: team,
+          body: { ...current, spec: { ...current.spec, limit: '10.00' } },
+        });
+        await waitFor('update notice', () => notices.includes(ledgerKeys.policy(team)));
+        subscriber.disconnect();
+        const updated = JSON.parse((await ledger.redis.get(ledgerKeys.policy(team)))!) as typeof policy;
+        expect(updated.spec.limit).toBe('10.00');
+        expect(updated.version).toBeGreaterThan(policy.version);
+
         await record(team, 2);
         const status = await waitForSpent(team, '7.00');
         expect(status).toMatchObject({
@@ -115,7 +136,7 @@ describe('operator', () => {
         });
 
         const row = (await kubectl(['get', 'teambudgets', team, '--no-headers'])).trim().split(/\s+/);
-        expect(row.slice(0, 5)).toEqual([team, 'Monthly', '10', '7.00', '70']);
+        expect(row.slice(0, 5)).toEqual([team, 'Monthly', '10.00', '7.00', '70']);
         // The forecast moves with the clock; that it is projected from the burn rate is unit-tested.
         expect(parseUsd(row[5]!)).toBeGreaterThan(parseUsd('7'));
         expect(row[6]).toBe('Warning');
@@ -304,4 +325,46 @@ describe('operator', () => {
       }
     },
   );
+
+  it('runs as `tollgate operator` and releases its lease on SIGTERM', { timeout: 60_000 }, async () => {
+    const metricsPort = await freePort();
+    const child = spawn(
+      join('node_modules', '.bin', 'tsx'),
+      [
+        'cli.ts',
+        'operator',
+        '--sync-interval',
+        '0.5',
+        '--metrics-port',
+        String(metricsPort),
+        '--lease-namespace',
+        'default',
+      ],
+      { env: { ...process.env, TOLLGATE_REDIS_URL: redisUrl() }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await waitFor(
+        'the CLI operator leads',
+        async () => {
+          const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+          return /tollgate_operator_leader 1/.test(text);
+        },
+        30_000,
+      );
+      const held = await clients().coordination.readNamespacedLease({
+        name: 'tollgate-operator',
+        namespace: 'default',
+      });
+      expect(held.spec?.holderIdentity).toBeTruthy();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const released = await clients().coordination.readNamespacedLease({
+      name: 'tollgate-operator',
+      namespace: 'default',
+    });
+    expect(released.spec?.holderIdentity ?? '').toBe('');
+  });
 });
