@@ -44,13 +44,14 @@ local function pico_to_micro_ceil(pico)
   return micro
 end
 
--- (a) Drop expired reservations; sum the live ones.
+-- (a) Drop expired reservations; sum the live ones; keep the GCRA times.
 local reserved = 0
+local tats = {}
 local entries = redis.call('HGETALL', KEYS[1])
 for i = 1, #entries, 2 do
   local micro, expiry = string.match(entries[i + 1], '^(%d+):(%d+):')
   if string.sub(entries[i], 1, 3) == 'rl|' then
-    -- rate-limit state, not a reservation
+    tats[entries[i]] = tonumber(entries[i + 1])
   elseif micro == nil or tonumber(expiry) <= now then
     redis.call('HDEL', KEYS[1], entries[i])
   else
@@ -79,7 +80,7 @@ for i = 7, #ARGV, 3 do
 end
 local stats = {}
 for j, l in ipairs(limits) do
-  local tat = tonumber(redis.call('HGET', KEYS[1], l.field) or '0')
+  local tat = tats[l.field] or now
   if tat < now then tat = now end
   local new_tat = tat + l.charge * l.interval
   if new_tat - now > MINUTE_MS then
@@ -104,9 +105,10 @@ if limit_micro ~= '' or #settle > 0 then
   local value = (limit_micro ~= '' and ARGV[5] or '0') .. ':' .. string.format('%d', expiry) .. ':'
   redis.call('HSET', KEYS[1], request_id, value .. (#settle > 0 and cjson.encode(settle) or '[]'))
 end
--- The hash outlives its last reservation and lets every limit refill fully, then goes.
-local keep_ms = math.max(ttl_ms, 2 * MINUTE_MS)
-if redis.call('PTTL', KEYS[1]) < keep_ms then redis.call('PEXPIRE', KEYS[1], keep_ms) end
+-- The hash outlives its newest reservation and lets every limit refill fully, then goes.
+if #limits > 0 or limit_micro ~= '' then
+  redis.call('PEXPIRE', KEYS[1], math.max(ttl_ms, 2 * MINUTE_MS))
+end
 
 local reply = { 'ok', string.format('%.0f', reserved) }
 for _, s in ipairs(stats) do reply[#reply + 1] = s end
