@@ -101,6 +101,7 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
     statuses: new StatusWriter(kube, {
       beforeWrite: options.beforeStatusWrite,
       onConflict: () => metrics.statusConflicts.inc(),
+      mayWrite: () => leader.isLeader(),
     }),
     events: new EventRecorder(kube, options.eventNamespace ?? 'default', identity),
     publisher: new ConfigPublisher(redis),

@@ -23,6 +23,8 @@ const CONCURRENCY = 16;
 export interface StatusWriterOptions {
   /** Test seam: runs right before each write, e.g. to provoke a real 409. */
   beforeWrite?: (name: string) => Promise<void>;
+  /** Checked before every write: a replica that lost the lease mid-sync stops writing at once. */
+  mayWrite?: () => boolean;
   /** Called at each 409, before the retry (for the metric). */
   onConflict?: () => void;
 }
@@ -42,6 +44,7 @@ export class StatusWriter {
     for (let attempt = 1; ; attempt++) {
       const after = compute(current);
       if (!statusChanged(current.status, after)) return;
+      if (this.options.mayWrite && !this.options.mayWrite()) return;
       try {
         await this.options.beforeWrite?.(current.metadata.name);
         await this.kube.custom.replaceClusterCustomObjectStatus({
