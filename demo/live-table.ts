@@ -55,13 +55,19 @@ export class LiveTable {
     console.log(`\n[${clock()}] ${this.traffic()}\n${table.trimEnd()}`);
     for (const budget of budgets) {
       for (const condition of budget.status?.conditions ?? []) {
-        const key = `${budget.metadata.name}/${condition.type}`;
+        // Once per transition: the message of a True condition may change at every sync.
+        const key = `${budget.metadata.name}/${condition.type}/${condition.lastTransitionTime}`;
         if (condition.type === 'Ready' || condition.status !== 'True' || this.raised.has(key)) continue;
         this.raised.add(key);
         console.log(
           `  ! ${budget.metadata.name}: ${condition.type} (${condition.reason}) ${condition.message}`,
         );
       }
+    }
+    for (const [team, tally] of this.tallies) {
+      if (tally.firstRefusal === undefined || this.raised.has(`${team}/refused`)) continue;
+      this.raised.add(`${team}/refused`);
+      console.log(`  ! ${team}: the sidecar refuses its calls (the SDK says: ${tally.firstRefusal})`);
     }
   }
 

@@ -2,7 +2,6 @@
 // control plane and Redis, the CRDs and price catalog, the operator and one
 // sidecar per team (the built binary, as in a pod), a simulated provider, and
 // the official SDKs making the calls. --once: a short run that leaves nothing behind.
-import { setMaxListeners } from 'node:events';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TeamBudget } from '../core/types.js';
@@ -31,8 +30,6 @@ const dir = resolve('.cluster');
 const logDir = join(dir, 'demo');
 
 const abort = new AbortController();
-// Every in-flight SDK call listens on it.
-setMaxListeners(100, abort.signal);
 const step = (text: string) => console.log(`\n== ${text}`);
 const stopIfAsked = () => {
   if (abort.signal.aborted) throw new Error('interrupted');
@@ -205,7 +202,7 @@ async function main(): Promise<void> {
       `Traffic for ${TRAFFIC_MS / 1000} s: catalog runs into its hard budget, search bursts, support stays steady`,
     );
     const live = new LiveTable(env, tallies);
-    live.start(2000);
+    live.start(once ? 2000 : 5000);
     await driveTraffic(
       teams,
       new Map([...running.sidecars].map(([t, s]) => [t, s.url])),

@@ -10,6 +10,8 @@ export interface Tally {
   /** 429: the sidecar refused the call (hard budget or rate limit). */
   refused: number;
   failed: number;
+  /** What the SDK reported for the first refusal. */
+  firstRefusal?: string;
 }
 
 interface Clients {
@@ -37,7 +39,9 @@ function text(chars: number, seed: number): string {
   return sentence.repeat(Math.ceil(chars / sentence.length)).slice(0, chars);
 }
 
-async function call(clients: Clients, shape: CallShape, seed: number, signal: AbortSignal): Promise<void> {
+// No AbortSignal on the calls: the SDKs keep a listener on it per call, and every
+// call here finishes in milliseconds, so an interrupt just waits for it.
+async function call(clients: Clients, shape: CallShape, seed: number): Promise<void> {
   const prompt = text(shape.promptChars + ((seed * 37) % 400), seed);
   if (shape.sdk === 'openai') {
     const body = {
@@ -46,10 +50,10 @@ async function call(clients: Clients, shape: CallShape, seed: number, signal: Ab
       messages: [{ role: 'user' as const, content: prompt }],
     };
     if (!shape.stream) {
-      await clients.openai.chat.completions.create(body, { signal });
+      await clients.openai.chat.completions.create(body);
       return;
     }
-    const stream = await clients.openai.chat.completions.create({ ...body, stream: true }, { signal });
+    const stream = await clients.openai.chat.completions.create({ ...body, stream: true });
     for await (const chunk of stream) void chunk;
     return;
   }
@@ -60,10 +64,10 @@ async function call(clients: Clients, shape: CallShape, seed: number, signal: Ab
     messages: [{ role: 'user' as const, content: prompt }],
   };
   if (!shape.stream) {
-    await clients.anthropic.messages.create(body, { signal });
+    await clients.anthropic.messages.create(body);
     return;
   }
-  const stream = await clients.anthropic.messages.create({ ...body, stream: true }, { signal });
+  const stream = await clients.anthropic.messages.create({ ...body, stream: true });
   for await (const event of stream) void event;
 }
 
@@ -92,12 +96,14 @@ async function playBlock(
       if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => undefined);
       if (signal.aborted) return;
       try {
-        await call(clients, block.shapes[index % block.shapes.length]!, index, signal);
+        await call(clients, block.shapes[index % block.shapes.length]!, index);
         tally.ok++;
       } catch (error) {
         if (signal.aborted) return;
-        if (statusOf(error) === 429) tally.refused++;
-        else tally.failed++;
+        if (statusOf(error) === 429) {
+          tally.refused++;
+          tally.firstRefusal ??= (error as Error).message;
+        } else tally.failed++;
       }
     }
   };
