@@ -35,11 +35,16 @@ const stopIfAsked = () => {
   if (abort.signal.aborted) throw new Error('interrupted');
 };
 
-let stopSignals = 0;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+/** The usual shell exit status after a signal: 128 + its number. */
+let signalExit = 0;
+for (const [signal, number] of [
+  ['SIGINT', 2],
+  ['SIGTERM', 15],
+] as const) {
   process.on(signal, () => {
     // A second Ctrl-C while a slow step (the cluster's start) finishes: give up at once.
-    if (++stopSignals > 1) process.exit(130);
+    if (signalExit !== 0) process.exit(signalExit);
+    signalExit = 128 + number;
     console.log(`\n${signal}: stopping everything the demo started…`);
     abort.abort();
   });
@@ -247,7 +252,7 @@ main().then(
   () => process.exit(0),
   (error: Error) => {
     // After Ctrl-C, whatever the interrupted step threw is no news.
-    if (abort.signal.aborted && !crashed) process.exit(130);
+    if (signalExit !== 0 && !crashed) process.exit(signalExit);
     console.error(`\ndemo failed: ${error.message}`);
     process.exit(1);
   },
