@@ -8,7 +8,7 @@
 //
 // --quick shortens every measurement (for trying the bench, not for results);
 // --write replaces the section in bench/RESULTS.md; --wait-quiet first waits
-// (up to 30 min) for the 1-minute load average to drop below 1.5.
+// (up to --max-wait minutes, default 30) for the 1-minute load average to drop below 1.5.
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,7 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
     'wait-quiet': { type: 'boolean', default: false },
+    'max-wait': { type: 'string', default: '30' },
     only: { type: 'string' },
   },
 });
@@ -175,7 +176,9 @@ async function readLedger(redisUrl: string, team: string) {
 }
 
 async function main(): Promise<void> {
-  const quiet = flags['wait-quiet'] ? await waitForQuiet(1.5, 30) : loadavg()[0]! < 1.5;
+  const quiet = flags['wait-quiet']
+    ? await waitForQuiet(1.5, Number(flags['max-wait']))
+    : loadavg()[0]! < 1.5;
   const pinned = canPin();
   const machine = describeMachine(pinned); // before pinning, which narrows what nproc reports
   if (pinned) pin(process.pid, 0); // children inherit core 0; proxies are started on core 1
