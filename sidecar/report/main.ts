@@ -6,6 +6,7 @@ import type { RedisClient } from '../../ledger/client.js';
 import { formatFocus, providerLookup } from './focus.js';
 import { formatCsv, formatJson, formatTable } from './format.js';
 import { loadLedgers, loadPrices } from './load.js';
+import { windowOfId } from './period.js';
 import { parseDimensions, teamRows, type Dimension } from './rows.js';
 
 const USAGE = `usage: tollgate report [options]
@@ -74,6 +75,7 @@ export async function runReport(args: string[], io: ReportIo): Promise<number> {
     if (!url) throw new Error('--redis URL (or TOLLGATE_REDIS_URL) is required');
     if (!FORMATS.includes(format)) throw new Error(`--format must be one of ${FORMATS.join(', ')}`);
     by = parseDimensions(options.by);
+    if (options.period !== 'current' && options.period !== 'previous') windowOfId(options.period, 'UTC');
   } catch (error) {
     io.err(`${(error as Error).message}\n\n${USAGE}`);
     return 2;

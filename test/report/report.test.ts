@@ -153,6 +153,8 @@ describe('tollgate report', () => {
     expect(code).toBe(2);
     expect(err).toMatch(/--format must be one of table, json, csv, focus/);
     expect((await report('--by', 'pod')).code).toBe(2);
-    expect((await report('--period', 'someday')).err).toMatch(/not a period id/);
+    const badPeriod = await report('--period', 'someday');
+    expect(badPeriod.code).toBe(2);
+    expect(badPeriod.err).toMatch(/not a period id/);
   });
 });
