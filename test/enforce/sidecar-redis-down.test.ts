@@ -75,10 +75,12 @@ async function sidecarOn(own: OwnRedis, failMode: FailMode): Promise<{ harness: 
     { limit: '100', period: 'Monthly', enforcement: 'Hard', failMode },
     { upstream: { usage: honestUsage(1) }, env: { TOLLGATE_REDIS_URL: own.url } },
   );
+  // A call stuck in the sidecar fails fast and says so, rather than running into the test timeout.
   const openai = new OpenAI({
     apiKey: 'sk-test',
     baseURL: `${harness.sidecar.url}/openai/v1`,
     maxRetries: 0,
+    timeout: 10_000,
   });
   return { harness, openai };
 }
@@ -90,7 +92,8 @@ const ask = (openai: OpenAI) =>
     messages: [{ role: 'user', content: 'hello' }],
   });
 
-describe('Redis stops mid-run', () => {
+// Stopping and restarting redis-server takes seconds on a loaded machine.
+describe('Redis stops mid-run', { timeout: 90_000 }, () => {
   it('under Open: every call is served and none is lost', async () => {
     redis = await ownRedis();
     const { harness, openai } = await sidecarOn(redis, 'Open');
