@@ -2,7 +2,7 @@
 // comes back, the spool is replayed, and every record counts exactly once.
 // Uses its own redis-server (with an append-only file, so a restart keeps
 // what was recorded before the outage) on a fixed port it can restart on.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -78,10 +78,12 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
+  // The server goes first, so nothing here can leave it running.
+  await stopServer();
   for (const writer of writers) await writer.close();
   redis.disconnect();
   admin.disconnect();
-  await stopServer();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 it('spools while Redis is down and replays exactly once when it is back', async () => {

@@ -1,7 +1,7 @@
 // `tollgate report` end to end: records go in through the ledger writer, the
 // report comes out in every format, and parsed back it matches the records.
 // Uses its own redis-server so the set of teams (and the price table) is ours alone.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -71,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   redis?.disconnect();
   if (server) await stopProcess(server.process.pid);
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('tollgate report', () => {
