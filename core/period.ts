@@ -15,35 +15,57 @@ interface LocalParts {
   day: number;
 }
 
+// Building an Intl.DateTimeFormat costs about a millisecond; formatting with
+// one costs microseconds. Periods are computed on every call, so keep one
+// formatter per time zone.
+const dateFormatters = new Map<string, Intl.DateTimeFormat>();
+const instantFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatter(
+  cache: Map<string, Intl.DateTimeFormat>,
+  timeZone: string,
+  make: () => Intl.DateTimeFormat,
+) {
+  let cached = cache.get(timeZone);
+  if (!cached) cache.set(timeZone, (cached = make()));
+  return cached;
+}
+
+function numericParts(format: Intl.DateTimeFormat, at: Date): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const part of format.formatToParts(at))
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  return parts;
+}
+
 function localDate(at: Date, timeZone: string): LocalParts {
-  const parts = new Intl.DateTimeFormat('en-CA', {
+  const format = formatter(
+    dateFormatters,
     timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  })
-    .formatToParts(at)
-    .reduce<Record<string, string>>((acc, p) => ({ ...acc, [p.type]: p.value }), {});
-  return { year: Number(parts.year), month: Number(parts.month), day: Number(parts.day) };
+    () => new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' }),
+  );
+  const parts = numericParts(format, at);
+  return { year: parts.year!, month: parts.month!, day: parts.day! };
 }
 
 /** Offset of `timeZone` from UTC at instant `at`, in milliseconds. */
 function zoneOffsetMs(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
+  const format = formatter(
+    instantFormatters,
     timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  })
-    .formatToParts(at)
-    .reduce<Record<string, number>>(
-      (acc, p) => (p.type === 'literal' ? acc : { ...acc, [p.type]: Number(p.value) }),
-      {},
-    );
+    () =>
+      new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      }),
+  );
+  const parts = numericParts(format, at);
   const asUtc = Date.UTC(parts.year!, parts.month! - 1, parts.day, parts.hour, parts.minute, parts.second);
   return asUtc - (at.getTime() - at.getMilliseconds());
 }
