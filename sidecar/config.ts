@@ -12,6 +12,8 @@
 //   TOLLGATE_MAX_BODY_BYTES request body limit, default 33554432 (32 MiB)
 //   TOLLGATE_UPSTREAM_TIMEOUT_MS  wait for response headers, and between body chunks; default 600000
 //   TOLLGATE_SPOOL_PATH     the ledger's spool file while Redis is away
+//   TOLLGATE_POLICY_FILE    a TeamBudget YAML for standalone use; unset: the policy from Redis
+//   TOLLGATE_ENFORCE_TIMEOUT_MS  bound on the reserve round trip before failMode decides; default 250
 //   TOLLGATE_LOG_LEVEL      pino level, default info
 
 export interface Identity {
@@ -48,6 +50,10 @@ export interface SidecarConfig {
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   spoolPath?: string;
+  /** TeamBudget YAML (standalone); unset: the operator's copy in Redis. */
+  policyFile?: string;
+  /** Bound on each enforcement Redis call; past it, the team's failMode decides. */
+  enforceTimeoutMs: number;
   logLevel: string;
 }
 
@@ -146,12 +152,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig 
     upstreams,
     maxBodyBytes: positiveInt('TOLLGATE_MAX_BODY_BYTES', 32 * 1024 * 1024),
     upstreamTimeoutMs: positiveInt('TOLLGATE_UPSTREAM_TIMEOUT_MS', 600_000),
+    enforceTimeoutMs: positiveInt('TOLLGATE_ENFORCE_TIMEOUT_MS', 250),
     logLevel: text('TOLLGATE_LOG_LEVEL') ?? 'info',
   };
   const pricesFile = text('TOLLGATE_PRICES_FILE');
   if (pricesFile !== undefined) config.pricesFile = pricesFile;
   const spoolPath = text('TOLLGATE_SPOOL_PATH');
   if (spoolPath !== undefined) config.spoolPath = spoolPath;
+  const policyFile = text('TOLLGATE_POLICY_FILE');
+  if (policyFile !== undefined) config.policyFile = policyFile;
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

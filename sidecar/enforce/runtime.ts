@@ -1,7 +1,7 @@
 // One enforcer per sidecar, shared by the policy, reserve and settle stages:
-// its policy comes from TOLLGATE_POLICY_FILE when set (standalone), else from
-// the operator's copy in Redis. TOLLGATE_ENFORCE_TIMEOUT_MS (default 250)
-// bounds the reserve round trip before failMode decides.
+// its policy comes from the config's policyFile when set (standalone), else
+// from the operator's copy in Redis. config.enforceTimeoutMs bounds the
+// reserve round trip before failMode decides.
 import type { StageDeps } from '../pipeline/context.js';
 import { createEnforcer, type Enforcer } from './enforcer.js';
 import { filePolicySource, redisPolicySource, type PolicySource } from './policy-source.js';
@@ -13,21 +13,18 @@ export interface Enforcement {
   source: PolicySource;
 }
 
-const DEFAULT_TIMEOUT_MS = 250;
 const started = new WeakMap<StageDeps, Promise<Enforcement>>();
 
-async function start(deps: StageDeps, env: NodeJS.ProcessEnv): Promise<Enforcement> {
-  const team = deps.config.identity.team;
-  const logger = deps.log;
-  const file = env.TOLLGATE_POLICY_FILE?.trim();
-  const source = file
-    ? await filePolicySource({ team, path: file, logger })
-    : await redisPolicySource({ team, redis: deps.redis, logger });
-  const timeout = Number(env.TOLLGATE_ENFORCE_TIMEOUT_MS ?? DEFAULT_TIMEOUT_MS);
+async function start(deps: StageDeps): Promise<Enforcement> {
+  const { config, log: logger } = deps;
+  const team = config.identity.team;
+  const source = config.policyFile
+    ? await filePolicySource({ team, path: config.policyFile, logger })
+    : await redisPolicySource({ team, redis: deps.redis, logger, timeoutMs: config.enforceTimeoutMs });
   const enforcer = createEnforcer({
     team,
     redis: deps.redis,
-    redisTimeoutMs: Number.isSafeInteger(timeout) && timeout > 0 ? timeout : DEFAULT_TIMEOUT_MS,
+    redisTimeoutMs: config.enforceTimeoutMs,
     policy: () => source.current(),
     logger,
     registry: deps.metrics.registry,
@@ -41,10 +38,10 @@ async function start(deps: StageDeps, env: NodeJS.ProcessEnv): Promise<Enforceme
 }
 
 /** Starts enforcement once per sidecar; main may await it to fail fast on a bad policy file. */
-export function enforcementFor(deps: StageDeps, env: NodeJS.ProcessEnv = process.env): Promise<Enforcement> {
+export function enforcementFor(deps: StageDeps): Promise<Enforcement> {
   let enforcement = started.get(deps);
   if (!enforcement) {
-    enforcement = start(deps, env);
+    enforcement = start(deps);
     started.set(deps, enforcement);
   }
   return enforcement;

@@ -57,22 +57,15 @@ export function picoOf(usage: SimulatedUsage): bigint {
  */
 export const PATIENT_TIMEOUT: Record<string, string> = { TOLLGATE_ENFORCE_TIMEOUT_MS: '5000' };
 
-/**
- * A sidecar harness enforcing `spec` from a TeamBudget file. The sidecar reads
- * TOLLGATE_POLICY_FILE (and TOLLGATE_ENFORCE_TIMEOUT_MS) from the process
- * environment while it starts (its config does not carry them yet), so they
- * are set only around the start.
- */
+/** A sidecar harness enforcing `spec` from a TeamBudget file (TOLLGATE_POLICY_FILE). */
 export async function startEnforcingHarness(
   spec: TeamBudgetSpec,
   options: HarnessOptions = {},
   enforceEnv: Record<string, string> = {},
 ): Promise<Harness> {
-  const env = { TOLLGATE_POLICY_FILE: policyFile(spec), ...enforceEnv };
-  Object.assign(process.env, env);
-  try {
-    return await startHarness({ prices: PRICES, ...options });
-  } finally {
-    for (const name of Object.keys(env)) delete process.env[name];
-  }
+  return startHarness({
+    prices: PRICES,
+    ...options,
+    env: { TOLLGATE_POLICY_FILE: policyFile(spec), ...enforceEnv, ...options.env },
+  });
 }

@@ -14,6 +14,21 @@ describe('sidecar config', () => {
       ['gemini', 'https://generativelanguage.googleapis.com'],
     ]);
     expect(config.pricesFile).toBeUndefined();
+    expect(config.policyFile).toBeUndefined();
+    expect(config.enforceTimeoutMs).toBe(250);
+  });
+
+  it('takes the policy file and the enforcement timeout from the environment', () => {
+    const config = loadConfig({
+      ...base,
+      TOLLGATE_POLICY_FILE: '/etc/tollgate/teambudget.yaml',
+      TOLLGATE_ENFORCE_TIMEOUT_MS: '40',
+    });
+    expect(config.policyFile).toBe('/etc/tollgate/teambudget.yaml');
+    expect(config.enforceTimeoutMs).toBe(40);
+    expect(() => loadConfig({ ...base, TOLLGATE_ENFORCE_TIMEOUT_MS: '0' })).toThrow(
+      /TOLLGATE_ENFORCE_TIMEOUT_MS must be a positive integer/,
+    );
   });
 
   it('declares extra OpenAI-compatible upstreams under their own prefix', () => {
