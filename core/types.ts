@@ -129,6 +129,12 @@ export interface TeamBudgetStatus {
   conditions?: Condition[];
   /** Newest first, at most 12. */
   history?: PeriodRecord[];
+  /** Unfinished pods in the team's namespaces running without the sidecar (and not opted out): unmetered. */
+  podsWithoutSidecar?: number;
+  /** `namespace/name` of up to 5 of them, sorted; absent when there are none. */
+  podsWithoutSidecarExamples?: string[];
+  /** Unfinished pods labelled tollgate.dev/inject=false: deliberately unmetered. */
+  podsOptedOut?: number;
   lastSyncTime?: string;
   observedGeneration?: number;
 }

@@ -1,14 +1,18 @@
-// Watches: TeamBudgets, ModelPrices and team-labelled Namespaces, each an
-// informer (list + watch) whose cache the sync reads.
+// Watches: TeamBudgets, ModelPrices, team-labelled Namespaces and pods that
+// may lack the sidecar, each an informer (list + watch) whose cache the sync reads.
 import {
+  ListWatch,
   makeInformer,
+  Watch,
   type Informer,
   type KubernetesObject,
   type ObjectCache,
+  type V1Pod,
 } from '@kubernetes/client-node';
 import type { ModelPrice, TeamBudget } from '../core/types.js';
 import { apiPath, modelPrices, teamBudgets, type KubeClients } from './kube.js';
 import { TEAM_LABEL } from './reconcile/autocreate.js';
+import { INJECTED_LABEL } from './webhook/mutate.js';
 
 type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
@@ -16,11 +20,28 @@ export interface Watches {
   budgets(): TeamBudget[];
   prices(): ModelPrice[];
   namespaceTeams(): string[];
+  /** Namespace name -> its tollgate.dev/team label. */
+  teamsByNamespace(): Map<string, string>;
+  /** Unfinished pods without the injected label, in any namespace (the sync keeps team namespaces). */
+  uninjectedPods(): V1Pod[];
   /** True once every cache holds a complete first list: before that a sync would act on a partial view. */
   ready(): boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * A pod watch cannot select by its namespace's labels, so it is cluster-wide,
+ * narrowed by the apiserver to unfinished pods not labelled injected: injected
+ * pods (the bulk in team namespaces) and finished Jobs never reach the
+ * operator, and one that finishes or gets the label leaves the cache as a
+ * delete. Watching beats listing each sync: a list would re-send every such
+ * pod (system pods included) every interval; the watch sends only changes.
+ */
+const UNINJECTED_PODS = {
+  labelSelector: `${INJECTED_LABEL}!=true`,
+  fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed',
+};
 
 /** Restarts after a watch error (the client stops the informer), unless stopped. */
 function keepRunning<T extends KubernetesObject>(informer: Cached<T>, running: () => boolean): Cached<T> {
@@ -69,6 +90,25 @@ export function watch(kube: KubeClients, onSpecChange: () => void): Watches {
     ),
     isRunning,
   );
+  // makeInformer takes no field selector; ListWatch is what it builds, with one.
+  const pods = keepRunning(
+    new ListWatch<KubernetesObject>(
+      '/api/v1/pods',
+      new Watch(kube.config),
+      recordingList('pods', () => kube.core.listPodForAllNamespaces(UNINJECTED_PODS)),
+      false,
+      UNINJECTED_PODS.labelSelector,
+      UNINJECTED_PODS.fieldSelector,
+    ),
+    isRunning,
+  );
+  const teamsByNamespace = () =>
+    new Map(
+      namespaces
+        .list()
+        .map((ns) => [ns.metadata?.name ?? '', ns.metadata?.labels?.[TEAM_LABEL] ?? ''] as const)
+        .filter(([, team]) => team !== ''),
+    );
   const generations = new Map<string, number | undefined>();
   const onBudget = (object: KubernetesObject) => {
     const name = object.metadata?.name ?? '';
@@ -90,20 +130,19 @@ export function watch(kube: KubeClients, onSpecChange: () => void): Watches {
   return {
     budgets: () => budgets.list() as unknown as TeamBudget[],
     prices: () => prices.list() as unknown as ModelPrice[],
-    namespaceTeams: () =>
-      namespaces
-        .list()
-        .map((ns) => ns.metadata?.labels?.[TEAM_LABEL])
-        .filter((team): team is string => Boolean(team)),
-    ready: () => listed.size === 3,
+    namespaceTeams: () => [...teamsByNamespace().values()],
+    teamsByNamespace,
+    // Pod changes trigger no sync: pods churn, and the count may lag by one interval.
+    uninjectedPods: () => pods.list() as unknown as V1Pod[],
+    ready: () => listed.size === 4,
     async start() {
       running = true;
       // Each start() resolves after the first list: no sync ever sees a half-filled cache.
-      await Promise.all([budgets.start(), prices.start(), namespaces.start()]);
+      await Promise.all([budgets.start(), prices.start(), namespaces.start(), pods.start()]);
     },
     async stop() {
       running = false;
-      await Promise.all([budgets.stop(), prices.stop(), namespaces.stop()]);
+      await Promise.all([budgets.stop(), prices.stop(), namespaces.stop(), pods.stop()]);
     },
   };
 }

@@ -23,6 +23,18 @@ export class OperatorMetrics {
     labelNames: ['team'],
     registers: [this.registry],
   });
+  readonly podsWithoutSidecar = new Gauge({
+    name: 'tollgate_pods_without_sidecar',
+    help: "Unfinished pods in the team's namespaces running without the sidecar (unmetered, not opted out)",
+    labelNames: ['team'],
+    registers: [this.registry],
+  });
+  readonly podsOptedOut = new Gauge({
+    name: 'tollgate_pods_sidecar_opted_out',
+    help: "Unfinished pods in the team's namespaces labelled tollgate.dev/inject=false",
+    labelNames: ['team'],
+    registers: [this.registry],
+  });
   readonly syncDuration = new Histogram({
     name: 'tollgate_operator_sync_duration_seconds',
     help: 'Duration of one sync over all TeamBudgets',

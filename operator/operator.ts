@@ -15,6 +15,7 @@ import { ConfigPublisher } from './reconcile/publish.js';
 import { StatusWriter } from './reconcile/status.js';
 import type { RunawayOptions } from './runaway.js';
 import type { StatusOptions } from './status.js';
+import { sidecarGapsByTeam } from './sidecar-gaps.js';
 import { syncOnce, type SyncReport } from './sync.js';
 
 /** A long-running part of the operator process, e.g. the webhook's HTTPS server. */
@@ -136,6 +137,7 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
         budgets: watches.budgets(),
         prices: watches.prices(),
         namespaceTeams: watches.namespaceTeams(),
+        sidecarGaps: sidecarGapsByTeam(watches.uninjectedPods(), watches.teamsByNamespace()),
         now: now(),
       });
       syncs++;

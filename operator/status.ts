@@ -9,6 +9,7 @@ import { forecastAtPeriodEnd } from './forecast.js';
 import { appendClosedPeriod } from './history.js';
 import type { HourlySpend } from './hourly.js';
 import { detectRunaway, type RunawayOptions } from './runaway.js';
+import { NO_GAPS, type SidecarGaps } from './sidecar-gaps.js';
 import { highestCrossed, percentUsed } from './thresholds.js';
 import { topBySpend } from './top.js';
 import { estimateUsd, exactUsd } from './usd.js';
@@ -27,6 +28,8 @@ export interface StatusInput {
   /** Ledger totals of the period the previous status described, when that period has closed. */
   closedTotals?: PeriodTotals;
   hourly: HourlySpend[];
+  /** The team's pods running without the sidecar; none when absent. */
+  sidecarGaps?: SidecarGaps;
   now: Date;
   options: StatusOptions;
 }
@@ -114,6 +117,7 @@ function conditionUpdates(input: StatusInput, spent: PicoUsd, runaway: boolean):
 export function computeStatus(input: StatusInput): TeamBudgetStatus {
   const { budget, window, totals, now } = input;
   const previous = budget.status;
+  const gaps = input.sidecarGaps ?? NO_GAPS;
   const spent = totals.cost;
   const limit = limitOf(budget);
   const forecast = forecastAtPeriodEnd({
@@ -152,9 +156,12 @@ export function computeStatus(input: StatusInput): TeamBudgetStatus {
     phase: exceeded ? 'Exceeded' : warning ? 'Warning' : 'Ok',
     conditions,
     history,
+    podsWithoutSidecar: gaps.withoutSidecar,
+    podsOptedOut: gaps.optedOut,
     lastSyncTime: now.toISOString(),
     observedGeneration: budget.metadata.generation as number | undefined,
   };
+  if (gaps.examples.length > 0) status.podsWithoutSidecarExamples = gaps.examples;
   if (limit !== undefined) {
     status.remaining = exactUsd(limit > spent ? limit - spent : 0n);
     status.percentUsed = percentUsed(limit, spent);

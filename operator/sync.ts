@@ -12,6 +12,7 @@ import type { EventRecorder } from './reconcile/events.js';
 import type { ConfigPublisher } from './reconcile/publish.js';
 import { restoreLostCounters } from './reconcile/restore.js';
 import type { StatusWriter } from './reconcile/status.js';
+import { NO_GAPS, type SidecarGaps } from './sidecar-gaps.js';
 import { computeStatus, limitOf, type StatusOptions } from './status.js';
 import { usdNumber } from './usd.js';
 import { parseUsd } from '../core/money.js';
@@ -32,6 +33,8 @@ export interface SyncInput {
   prices: ModelPrice[];
   /** Teams named by labelled namespaces. */
   namespaceTeams: string[];
+  /** Per team, pods running without the sidecar (see sidecar-gaps.ts); none when absent. */
+  sidecarGaps?: Map<string, SidecarGaps>;
   now: Date;
 }
 
@@ -70,6 +73,7 @@ export async function syncOnce(deps: SyncDeps, input: SyncInput): Promise<SyncRe
   const { budgets, now } = input;
   const windows = windowsOf(budgets, now);
   const windowOf = (budget: TeamBudget) => windows.get(budget.metadata.name)!;
+  const gapsOf = (team: string) => input.sidecarGaps?.get(team) ?? NO_GAPS;
   const snapshot = await readSnapshot(
     deps.redis,
     budgets.map((budget) => {
@@ -95,12 +99,23 @@ export async function syncOnce(deps: SyncDeps, input: SyncInput): Promise<SyncRe
     (budget) => {
       const team = snapshot.teams.get(budget.metadata.name);
       if (!team) return undefined;
-      return computeStatus({ budget, window: windowOf(budget), ...team, now, options: deps.statusOptions });
+      return computeStatus({
+        budget,
+        window: windowOf(budget),
+        ...team,
+        sidecarGaps: gapsOf(budget.metadata.name),
+        now,
+        options: deps.statusOptions,
+      });
     },
   );
   const eventsCreated = await deps.events.reconcile(statusResult.writes, now);
 
   const written = new Map(statusResult.writes.map((w) => [w.budget.metadata.name, w.after]));
+  // Rebuilt each sync so a deleted team's series disappears instead of alerting forever;
+  // no await in between, so no scrape sees the gauges half-filled.
+  deps.metrics.podsWithoutSidecar.reset();
+  deps.metrics.podsOptedOut.reset();
   for (const budget of budgets) {
     const team = budget.metadata.name;
     const status = written.get(team) ?? budget.status;
@@ -108,6 +123,9 @@ export async function syncOnce(deps: SyncDeps, input: SyncInput): Promise<SyncRe
     if (limit !== undefined) deps.metrics.budget.set({ team }, usdNumber(limit));
     if (status?.spent) deps.metrics.spent.set({ team }, usdNumber(parseUsd(status.spent)));
     if (status?.forecast) deps.metrics.forecast.set({ team }, usdNumber(parseUsd(status.forecast)));
+    // From the pods, not the status: a team whose status write failed is still counted.
+    deps.metrics.podsWithoutSidecar.set({ team }, gapsOf(team).withoutSidecar);
+    deps.metrics.podsOptedOut.set({ team }, gapsOf(team).optedOut);
   }
 
   const published = await deps.publisher.reconcile(budgets, input.prices);

@@ -91,6 +91,9 @@ describe('CRD schemas agree with core/types.ts', () => {
       phase: false,
       conditions: false,
       history: false,
+      podsWithoutSidecar: false,
+      podsWithoutSidecarExamples: false,
+      podsOptedOut: false,
       lastSyncTime: false,
       observedGeneration: false,
     };

@@ -326,6 +326,84 @@ describe('operator', () => {
     },
   );
 
+  it('counts pods in team namespaces that run without the sidecar', { timeout: 60_000 }, async () => {
+    const team = `pods-${id}`;
+    const namespace = `pods-ns-${id}`;
+    const { core } = clients();
+    await budget(team, {});
+    await core.createNamespace({
+      body: { metadata: { name: namespace, labels: { 'tollgate.dev/team': team } } },
+    });
+    try {
+      // The ServiceAccount admission plugin refuses pods until the controller manager makes "default".
+      await waitFor('the default ServiceAccount', () =>
+        core.readNamespacedServiceAccount({ name: 'default', namespace }).then(() => true),
+      );
+      // No webhook selects this namespace: the pods are stored as created (and, with no kubelet, stay Pending).
+      const createPod = (name: string, labels: Record<string, string> = {}) =>
+        core.createNamespacedPod({
+          namespace,
+          body: {
+            metadata: { name, labels },
+            spec: { containers: [{ name: 'app', image: 'registry.invalid/app:1' }] },
+          },
+        });
+      await createPod('injected', { 'tollgate.dev/injected': 'true' });
+      await createPod('opted-out', { 'tollgate.dev/inject': 'false' });
+      await createPod('plain-a');
+      await createPod('plain-b');
+      const op = await operator({ leaseName: `op-pods-${id}` });
+      const metricsText = async () => (await fetch(`http://127.0.0.1:${op.metricsPort}/metrics`)).text();
+      const waitForCount = (count: number) =>
+        waitFor(`${team} status.podsWithoutSidecar = ${count}`, async () => {
+          const status = await statusOf(team);
+          return status?.podsWithoutSidecar === count && status;
+        });
+
+      const two = await waitForCount(2);
+      expect(two.podsWithoutSidecarExamples).toEqual([`${namespace}/plain-a`, `${namespace}/plain-b`]);
+      expect(two.podsOptedOut).toBe(1);
+
+      // A pod that finished no longer runs unmetered: the watch drops it.
+      const finished = await core.readNamespacedPod({ name: 'plain-b', namespace });
+      await core.replaceNamespacedPodStatus({
+        name: 'plain-b',
+        namespace,
+        body: { ...finished, status: { ...finished.status, phase: 'Failed' } },
+      });
+      const one = await waitForCount(1);
+      expect(one.podsWithoutSidecarExamples).toEqual([`${namespace}/plain-a`]);
+      // A column only in the wide view, so the default `kubectl get teambudgets` keeps its columns.
+      const [header, row] = (await kubectl(['get', 'teambudgets', team, '-o', 'wide'])).trim().split('\n');
+      // Cells may be blank (no limit), so the column is found by its offset in the header.
+      const offset = header!.indexOf('NO SIDECAR');
+      expect(offset).toBeGreaterThan(0);
+      expect(row!.slice(offset).split(/\s+/)[0]).toBe('1');
+      await waitFor('the metrics at 1', async () => {
+        const text = await metricsText();
+        return (
+          text.includes(`tollgate_pods_without_sidecar{team="${team}"} 1`) &&
+          text.includes(`tollgate_pods_sidecar_opted_out{team="${team}"} 1`)
+        );
+      });
+
+      // Unchanged counts write nothing: the object's resourceVersion holds across syncs.
+      const version = (await getBudget(team)).metadata.resourceVersion;
+      const syncsSoFar = op.syncs();
+      await waitFor('three more syncs', () => op.syncs() >= syncsSoFar + 3);
+      expect((await getBudget(team)).metadata.resourceVersion).toBe(version);
+
+      await core.deleteNamespacedPod({ name: 'plain-a', namespace, gracePeriodSeconds: 0 });
+      const none = await waitForCount(0);
+      expect(none.podsWithoutSidecarExamples).toBeUndefined();
+      await waitFor('the metric at 0', async () =>
+        (await metricsText()).includes(`tollgate_pods_without_sidecar{team="${team}"} 0`),
+      );
+    } finally {
+      await core.deleteNamespace({ name: namespace });
+    }
+  });
+
   it('runs as `tollgate operator` and releases its lease on SIGTERM', { timeout: 60_000 }, async () => {
     const metricsPort = await freePort();
     const child = spawn(
