@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', '.cluster/', 'charts/'] },
+  { ignores: ['dist/', 'node_modules/', '.cluster/', 'charts/', 'bench/.deps/', 'bench/out/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
