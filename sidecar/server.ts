@@ -6,6 +6,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
 import { Agent } from 'undici';
 import type { SidecarConfig, Upstream } from './config.js';
+import { enforcementFor } from './enforce/runtime.js';
 import { connectRedis, startLedger } from './ledger.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -173,6 +174,12 @@ export async function startSidecar(
       await proxy.close();
       await Promise.allSettled([...inFlight]);
       await priceSource.close();
+      // The policy source holds its own Redis subscriber connection. Enforcement
+      // that failed to start has nothing open, and already logged why.
+      await enforcementFor(deps).then(
+        ({ source }) => source.close(),
+        () => undefined,
+      );
       await ledger.close();
       redis.disconnect();
       await admin.close();
