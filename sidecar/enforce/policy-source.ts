@@ -5,7 +5,7 @@
 //  - a TeamBudget YAML file (TOLLGATE_POLICY_FILE), re-read when it changes.
 // A policy that fails to compile is logged and the previous one kept.
 import { readFile, stat } from 'node:fs/promises';
-import { unwatchFile, watchFile } from 'node:fs';
+import type { Stats } from 'node:fs';
 import type { Logger } from 'pino';
 import { parse as parseYaml } from 'yaml';
 import { ledgerKeys, UPDATES_CHANNEL } from '../../core/ledger-keys.js';
@@ -91,18 +91,21 @@ export interface FilePolicyOptions {
 /** Throws at start-up if the file is unreadable: a standalone sidecar without its policy must not serve. */
 export async function filePolicySource(options: FilePolicyOptions): Promise<PolicySource> {
   const { team, path, logger, pollMs = 1_000 } = options;
+  /** Identifies the file version a policy was read from (stat follows the ConfigMap's symlinks). */
+  const signature = (info: Stats) => `${info.ino}:${info.mtimeMs}:${info.size}`;
 
-  const load = async (): Promise<Policy> => {
-    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    const doc = parseYaml(text) as Partial<TeamBudget> | null;
+  // Stat before reading: a write in between leaves an older signature, so the next poll reads again.
+  const load = async (): Promise<{ policy: Policy; from: string }> => {
+    const info = await stat(path);
+    const doc = parseYaml(await readFile(path, 'utf8')) as Partial<TeamBudget> | null;
     if (doc?.kind !== 'TeamBudget' || !doc.spec) throw new Error(`${path} is not a TeamBudget`);
-    return compilePolicy(team, doc.spec, `file@${info.mtimeMs}`);
+    return { policy: compilePolicy(team, doc.spec, `file@${info.mtimeMs}`), from: signature(info) };
   };
 
-  let policy = await load();
+  let { policy, from } = await load();
   const refresh = async (): Promise<void> => {
     try {
-      policy = await load();
+      ({ policy, from } = await load());
       logger.info({ team, version: policy.version }, 'policy reloaded from file');
     } catch (error) {
       logger.warn(
@@ -111,15 +114,25 @@ export async function filePolicySource(options: FilePolicyOptions): Promise<Poli
       );
     }
   };
-  // Polling (not fs.watch) survives the symlink swap a mounted ConfigMap does on update.
-  const onChange = () => void refresh();
-  watchFile(path, { interval: pollMs, persistent: false }, onChange);
+  // Polling against the signature of what was loaded (not fs.watch, not watchFile): it survives
+  // the symlink swap a mounted ConfigMap does on update, and cannot miss a write made between the
+  // first load and the watcher's own first look at the file.
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    void stat(path)
+      .then((info) => (signature(info) === from ? undefined : refresh()))
+      .catch(() => undefined) // briefly missing during a swap; the next poll looks again
+      .finally(() => (polling = false));
+  }, pollMs);
+  timer.unref();
 
   return {
     current: () => policy,
     refresh,
     close() {
-      unwatchFile(path, onChange);
+      clearInterval(timer);
       return Promise.resolve();
     },
   };
