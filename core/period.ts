@@ -2,11 +2,12 @@
 // zero with no reset job, and past periods stay readable.
 import type { BudgetPeriod } from './types.js';
 
+/** Shared between callers (see periodWindow's cache): never mutate one, its Dates included. */
 export interface PeriodWindow {
   /** "2026-12" (Monthly), "2026-W49" (Weekly, ISO week), "2026-12-04" (Daily). */
-  id: string;
-  start: Date;
-  end: Date;
+  readonly id: string;
+  readonly start: Date;
+  readonly end: Date;
 }
 
 interface LocalParts {
@@ -92,7 +93,21 @@ function isoWeek(year: number, month: number, day: number): { year: number; week
   };
 }
 
+// The sidecar asks for the current window on every call; it changes at most
+// once a day, so the last answer per (period, zone) is reused while it holds.
+const lastWindows = new Map<string, PeriodWindow>();
+
 export function periodWindow(period: BudgetPeriod, at: Date, timeZone = 'UTC'): PeriodWindow {
+  const key = `${period}|${timeZone}`;
+  const last = lastWindows.get(key);
+  const time = at.getTime();
+  if (last && time >= last.start.getTime() && time < last.end.getTime()) return last;
+  const window = computeWindow(period, at, timeZone);
+  lastWindows.set(key, window);
+  return window;
+}
+
+function computeWindow(period: BudgetPeriod, at: Date, timeZone: string): PeriodWindow {
   const { year, month, day } = localDate(at, timeZone);
   switch (period) {
     case 'Daily': {
