@@ -115,12 +115,14 @@ export function rateRefusal(team: string, facts: RateFacts): Refusal {
     limit.kind === 'tokens' ? ` (this call is estimated at ${facts.estimatedTokens} tokens)` : '';
   const retry = resetDuration(facts.retryAfterMs);
   const message = `team ${team} reached its limit of ${limit.perMinute} ${unit} per minute ${scope}${estimate}; retry in ${retry}`;
+  const exhausted: LimitState = { limit, remaining: 0, resetMs: facts.resetMs };
   return refusal(429, unit === 'requests' ? 'rate_requests' : 'rate_tokens', message, {
     'retry-after': retryAfterSeconds(facts.retryAfterMs),
     'retry-after-ms': String(Math.max(1, Math.ceil(facts.retryAfterMs))),
-    [`x-ratelimit-limit-${unit}`]: String(limit.perMinute),
-    [`x-ratelimit-remaining-${unit}`]: '0',
-    [`x-ratelimit-reset-${unit}`]: resetDuration(facts.resetMs),
+    // Nothing came from upstream, so OpenAI's own names are free to use; the
+    // x-tollgate- copies are the names an admitted call carries (see rateLimitHeaders).
+    ...rateLimitHeaders([exhausted]),
+    ...rateLimitHeaders([exhausted], TOLLGATE_RATELIMIT_PREFIX),
   });
 }
 
@@ -135,10 +137,20 @@ export function unavailableRefusal(team: string): Refusal {
 }
 
 /**
- * OpenAI-style x-ratelimit-* headers for an admitted call: per kind, the
- * tightest of the limits that applied. For forward to add to the response.
+ * On an admitted call's response, Tollgate's limits travel under this prefix
+ * and the upstream's own x-ratelimit-* pass through untouched: those describe
+ * the provider account's limits, which apps and client libraries already read
+ * to pace themselves, and overwriting them would hide a provider 429 coming.
+ * A refusal (nothing from upstream) carries both spellings.
  */
-export function rateLimitHeaders(limits: LimitState[]): Record<string, string> {
+export const TOLLGATE_RATELIMIT_PREFIX = 'x-tollgate-ratelimit-';
+
+/**
+ * OpenAI-style rate-limit headers (limit, remaining, reset per kind) for the
+ * tightest of the limits that applied, per kind. `prefix` is OpenAI's
+ * "x-ratelimit-" or TOLLGATE_RATELIMIT_PREFIX.
+ */
+export function rateLimitHeaders(limits: LimitState[], prefix = 'x-ratelimit-'): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const kind of ['requests', 'tokens'] as const) {
     const tightest = limits
@@ -148,9 +160,9 @@ export function rateLimitHeaders(limits: LimitState[]): Record<string, string> {
         undefined,
       );
     if (!tightest) continue;
-    headers[`x-ratelimit-limit-${kind}`] = String(tightest.limit.perMinute);
-    headers[`x-ratelimit-remaining-${kind}`] = String(tightest.remaining);
-    headers[`x-ratelimit-reset-${kind}`] = resetDuration(tightest.resetMs);
+    headers[`${prefix}limit-${kind}`] = String(tightest.limit.perMinute);
+    headers[`${prefix}remaining-${kind}`] = String(tightest.remaining);
+    headers[`${prefix}reset-${kind}`] = resetDuration(tightest.resetMs);
   }
   return headers;
 }

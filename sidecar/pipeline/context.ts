@@ -8,6 +8,7 @@ import type { Cluster, Redis } from 'ioredis';
 import type { LedgerWriter } from '../../core/ledger.js';
 import type { UsageRecord } from '../../core/usage.js';
 import type { Identity, SidecarConfig, Upstream } from '../config.js';
+import type { LimitState } from '../enforce/reserve.js';
 import type { Metrics } from '../metrics.js';
 import type { PriceBook } from '../prices/price-book.js';
 import type { Endpoint, ErrorKind, MeteredUsage, ProviderAdapter } from '../providers/provider.js';
@@ -64,8 +65,11 @@ export interface CallContext {
   periodId: string;
   /** Set by reserve; the record script settles it. */
   reservationId?: string;
-  /** Free room for enforcement stages to pass data along (e.g. the policy they read). */
-  enforcement: Record<string, unknown>;
+  /** What enforcement found, for later stages. */
+  enforcement: {
+    /** Rate limits that admitted the call, for the response's x-tollgate-ratelimit-* headers. */
+    limits?: LimitState[];
+  };
 
   // Filled by forward:
   status?: number;

@@ -3,6 +3,7 @@
 // client that goes away aborts the upstream call (it would keep costing money).
 import type { ServerResponse } from 'node:http';
 import { errors, type Dispatcher } from 'undici';
+import { rateLimitHeaders, TOLLGATE_RATELIMIT_PREFIX } from '../enforce/refusal.js';
 import { SseSplitter } from '../providers/sse.js';
 import type { CallContext, StageDeps } from './context.js';
 import { sendError } from './respond.js';
@@ -113,7 +114,13 @@ async function exchange(
   const endpoint = ctx.endpoint;
   const streaming = endpoint !== undefined && contentType.includes('text/event-stream');
   const rewrite = streaming && ctx.rewriteStream;
-  res.writeHead(upstream.statusCode, responseHeaders(upstream.headers, rewrite));
+  const headers = responseHeaders(upstream.headers, rewrite);
+  const limits = ctx.enforcement.limits;
+  if (limits && limits.length > 0 && upstream.statusCode < 300) {
+    // Beside the upstream's own x-ratelimit-*, never over them (see TOLLGATE_RATELIMIT_PREFIX).
+    Object.assign(headers, rateLimitHeaders(limits, TOLLGATE_RATELIMIT_PREFIX));
+  }
+  res.writeHead(upstream.statusCode, headers);
 
   const meter = streaming ? adapter.streamMeter(endpoint, rewrite) : undefined;
   const splitter = meter ? new SseSplitter() : undefined;

@@ -73,6 +73,9 @@ describe('refusals', () => {
       'x-ratelimit-limit-tokens': '1000',
       'x-ratelimit-remaining-tokens': '0',
       'x-ratelimit-reset-tokens': '1m1s',
+      'x-tollgate-ratelimit-limit-tokens': '1000',
+      'x-tollgate-ratelimit-remaining-tokens': '0',
+      'x-tollgate-ratelimit-reset-tokens': '1m1s',
     });
     expect(refusal.message).toBe(
       'team catalog reached its limit of 1000 tokens per minute for models gpt-4o* (this call is estimated at 700 tokens); retry in 2s',
