@@ -12,13 +12,16 @@ import {
 import type { ModelPrice, TeamBudget } from '../core/types.js';
 import { apiPath, modelPrices, teamBudgets, type KubeClients } from './kube.js';
 import { TEAM_LABEL } from './reconcile/autocreate.js';
+import { inScope, UNSCOPED, type Scope } from './scope.js';
 import { INJECTED_LABEL } from './webhook/mutate.js';
 
 type Cached<T extends KubernetesObject> = Informer<T> & ObjectCache<T>;
 
 export interface Watches {
+  /** Only the TeamBudgets in the operator's scope: the apiserver filters list and watch. */
   budgets(): TeamBudget[];
   prices(): ModelPrice[];
+  /** Teams of the labelled namespaces that also carry the scope's labels: the ones to auto-create. */
   namespaceTeams(): string[];
   /** Namespace name -> its tollgate.dev/team label. */
   teamsByNamespace(): Map<string, string>;
@@ -53,8 +56,11 @@ function keepRunning<T extends KubernetesObject>(informer: Cached<T>, running: (
   return informer;
 }
 
-/** `onSpecChange` fires on adds, deletes and spec edits, not on the operator's own status writes. */
-export function watch(kube: KubeClients, onSpecChange: () => void): Watches {
+/**
+ * `onSpecChange` fires on adds, deletes and spec edits, not on the operator's own status writes.
+ * A budget relabelled out of `scope` leaves the cache as a delete (the apiserver sends one).
+ */
+export function watch(kube: KubeClients, onSpecChange: () => void, scope: Scope = UNSCOPED): Watches {
   let running = false;
   const isRunning = () => running;
   const listed = new Set<string>();
@@ -69,7 +75,10 @@ export function watch(kube: KubeClients, onSpecChange: () => void): Watches {
     makeInformer<KubernetesObject>(
       kube.config,
       apiPath(teamBudgets),
-      recordingList('budgets', () => kube.custom.listClusterCustomObject({ ...teamBudgets })),
+      recordingList('budgets', () =>
+        kube.custom.listClusterCustomObject({ ...teamBudgets, labelSelector: scope.selector }),
+      ),
+      scope.selector,
     ),
     isRunning,
   );
@@ -130,7 +139,12 @@ export function watch(kube: KubeClients, onSpecChange: () => void): Watches {
   return {
     budgets: () => budgets.list() as unknown as TeamBudget[],
     prices: () => prices.list() as unknown as ModelPrice[],
-    namespaceTeams: () => [...teamsByNamespace().values()],
+    namespaceTeams: () =>
+      namespaces
+        .list()
+        .filter((ns) => inScope(scope, ns.metadata?.labels))
+        .map((ns) => ns.metadata?.labels?.[TEAM_LABEL] ?? '')
+        .filter((team) => team !== ''),
     teamsByNamespace,
     // Pod changes trigger no sync: pods churn, and the count may lag by one interval.
     uninjectedPods: () => pods.list() as unknown as V1Pod[],

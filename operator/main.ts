@@ -15,6 +15,12 @@ function positiveNumber(name: string, text: string | undefined, fallback: number
   return value;
 }
 
+function booleanEnv(name: string, text: string | undefined, fallback: boolean): boolean {
+  if (text === undefined || text === '') return fallback;
+  if (text === 'true' || text === 'false') return text === 'true';
+  throw new Error(`${name} must be true or false, got ${JSON.stringify(text)}`);
+}
+
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
@@ -24,6 +30,9 @@ export async function main(args: string[]): Promise<void> {
       'lease-namespace': { type: 'string' },
       'event-namespace': { type: 'string' },
       'runaway-factor': { type: 'string' },
+      // Which TeamBudgets this operator owns (equality only): two installs or shards share a cluster.
+      selector: { type: 'string' },
+      'no-auto-create': { type: 'boolean' },
     },
   });
   const env = process.env;
@@ -43,6 +52,9 @@ export async function main(args: string[]): Promise<void> {
     lease: { namespace: values['lease-namespace'] ?? env.POD_NAMESPACE },
     eventNamespace: values['event-namespace'] ?? env.POD_NAMESPACE,
     status: { runaway: { factor: positiveNumber('--runaway-factor', runawayFactor, 10) } },
+    selector: values.selector ?? env.TOLLGATE_SELECTOR,
+    autoCreate:
+      !values['no-auto-create'] && booleanEnv('TOLLGATE_AUTO_CREATE', env.TOLLGATE_AUTO_CREATE, true),
     components: extraComponents,
   });
   await new Promise<void>((resolve) => {

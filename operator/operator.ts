@@ -13,6 +13,7 @@ import { OperatorMetrics, serveMetrics } from './metrics.js';
 import { EventRecorder } from './reconcile/events.js';
 import { ConfigPublisher } from './reconcile/publish.js';
 import { StatusWriter } from './reconcile/status.js';
+import { parseScope } from './scope.js';
 import type { RunawayOptions } from './runaway.js';
 import type { StatusOptions } from './status.js';
 import { sidecarGapsByTeam } from './sidecar-gaps.js';
@@ -48,6 +49,14 @@ export interface OperatorOptions {
   now?: () => Date;
   components?: Component[];
   logger?: Logger;
+  /**
+   * Equality label selector (`tollgate.dev/shard=a`): only TeamBudgets carrying
+   * these labels are watched, synced, published, restored and counted, and the
+   * budgets this operator creates carry them. Default: every TeamBudget.
+   */
+  selector?: string;
+  /** false: never create TeamBudgets for teams seen in traffic or on namespaces. Default true. */
+  autoCreate?: boolean;
   /** Test seam: runs right before each status write. */
   beforeStatusWrite?: (name: string) => Promise<void>;
 }
@@ -80,6 +89,7 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
   const syncIntervalMs = options.syncIntervalMs ?? DEFAULT_SYNC_INTERVAL_MS;
   const redisUrl = options.redisUrl ?? process.env.TOLLGATE_REDIS_URL;
   if (!redisUrl) throw new Error('TOLLGATE_REDIS_URL is not set');
+  const scope = parseScope(options.selector);
 
   let kubeConfig = options.kubeConfig;
   if (!kubeConfig) {
@@ -99,6 +109,8 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
     redis,
     metrics,
     statusOptions,
+    scopeLabels: scope.labels,
+    autoCreate: options.autoCreate ?? true,
     statuses: new StatusWriter(kube, {
       beforeWrite: options.beforeStatusWrite,
       onConflict: () => metrics.statusConflicts.inc(),
@@ -127,17 +139,22 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
       if (leading) schedule(0);
     },
   });
-  const watches = watch(kube, () => schedule(100));
+  const watches = watch(kube, () => schedule(100), scope);
 
   async function sync(): Promise<void> {
     if (!leader.isLeader() || !watches.ready()) return;
     const end = metrics.syncDuration.startTimer();
     try {
+      const budgets = watches.budgets();
       lastSync = await syncOnce(deps, {
-        budgets: watches.budgets(),
+        budgets,
         prices: watches.prices(),
         namespaceTeams: watches.namespaceTeams(),
-        sidecarGaps: sidecarGapsByTeam(watches.uninjectedPods(), watches.teamsByNamespace()),
+        sidecarGaps: sidecarGapsByTeam(
+          watches.uninjectedPods(),
+          watches.teamsByNamespace(),
+          new Set(budgets.map((budget) => budget.metadata.name)),
+        ),
         now: now(),
       });
       syncs++;

@@ -29,17 +29,22 @@ export function podState(pod: V1Pod): PodState {
   return 'withoutSidecar';
 }
 
-/** Per team, from the pods and the team label of each namespace; teams with no gap are absent. */
+/**
+ * Per team, from the pods and the team label of each namespace; teams with no
+ * gap are absent. Given `teamsInScope` (the operator's TeamBudgets), pods of
+ * other teams are not attributed: they are another install's to count.
+ */
 export function sidecarGapsByTeam(
   pods: readonly V1Pod[],
   teamOfNamespace: ReadonlyMap<string, string>,
+  teamsInScope?: ReadonlySet<string>,
 ): Map<string, SidecarGaps> {
   const names = new Map<string, string[]>();
   const optedOut = new Map<string, number>();
   for (const pod of pods) {
     const namespace = pod.metadata?.namespace ?? '';
     const team = teamOfNamespace.get(namespace);
-    if (!team) continue;
+    if (!team || (teamsInScope && !teamsInScope.has(team))) continue;
     const state = podState(pod);
     if (state === 'optedOut') optedOut.set(team, (optedOut.get(team) ?? 0) + 1);
     if (state !== 'withoutSidecar') continue;

@@ -1,4 +1,4 @@
-// One sync cycle over every TeamBudget, run by the leader: read the ledger,
+// One sync cycle over every TeamBudget in scope, run by the leader: read the ledger,
 // then let each reconciler apply its one side effect. Redis round trips stay
 // constant in the number of teams.
 import { periodWindow, type PeriodWindow } from '../core/period.js';
@@ -26,12 +26,16 @@ export interface SyncDeps {
   events: EventRecorder;
   publisher: ConfigPublisher;
   statusOptions: StatusOptions;
+  /** The labels auto-created budgets carry (the operator's scope); none when unscoped. */
+  scopeLabels?: Readonly<Record<string, string>>;
+  /** false: never create TeamBudgets (default true). */
+  autoCreate?: boolean;
 }
 
 export interface SyncInput {
   budgets: TeamBudget[];
   prices: ModelPrice[];
-  /** Teams named by labelled namespaces. */
+  /** Teams named by labelled namespaces in the operator's scope. */
   namespaceTeams: string[];
   /** Per team, pods running without the sidecar (see sidecar-gaps.ts); none when absent. */
   sidecarGaps?: Map<string, SidecarGaps>;
@@ -131,12 +135,17 @@ export async function syncOnce(deps: SyncDeps, input: SyncInput): Promise<SyncRe
   const published = await deps.publisher.reconcile(budgets, input.prices);
   redisRoundTrips += published.length > 0 ? 2 : 1;
 
-  const trafficTeams = await readTeams(deps.redis);
-  redisRoundTrips++;
-  const created = await createMissingBudgets(
-    deps.kube,
-    missingTeams([...trafficTeams, ...input.namespaceTeams], budgets),
-  );
+  let created: string[] = [];
+  if (deps.autoCreate ?? true) {
+    // Traffic teams come from this operator's own Redis, so another install's teams never show up here.
+    const trafficTeams = await readTeams(deps.redis);
+    redisRoundTrips++;
+    created = await createMissingBudgets(
+      deps.kube,
+      missingTeams([...trafficTeams, ...input.namespaceTeams], budgets),
+      deps.scopeLabels,
+    );
+  }
 
   return {
     teams: budgets.length,

@@ -16,22 +16,35 @@ export function missingTeams(seen: Iterable<string>, budgets: TeamBudget[]): str
   return [...new Set(seen)].filter((team) => DNS_LABEL.test(team) && !existing.has(team)).sort();
 }
 
-/** Tracking only: no limit, so nothing is blocked until someone sets one. */
-export function trackingBudget(team: string): TeamBudget {
+/**
+ * Tracking only: no limit, so nothing is blocked until someone sets one.
+ * Carries the operator's scope labels, so the budget lands in its own scope.
+ */
+export function trackingBudget(team: string, scopeLabels: Readonly<Record<string, string>> = {}): TeamBudget {
   return {
     apiVersion: API_VERSION,
     kind: 'TeamBudget',
-    metadata: { name: team, labels: { [AUTO_CREATED_LABEL]: 'true' } },
+    metadata: { name: team, labels: { ...scopeLabels, [AUTO_CREATED_LABEL]: 'true' } },
     spec: { period: 'Monthly', enforcement: 'Soft' },
   };
 }
 
-/** Returns the teams created. */
-export async function createMissingBudgets(kube: KubeClients, teams: string[]): Promise<string[]> {
+/**
+ * Returns the teams created. A 409 means the budget exists, possibly outside
+ * this operator's scope (another install's team): left alone.
+ */
+export async function createMissingBudgets(
+  kube: KubeClients,
+  teams: string[],
+  scopeLabels: Readonly<Record<string, string>> = {},
+): Promise<string[]> {
   const created: string[] = [];
   for (const team of teams) {
     try {
-      await kube.custom.createClusterCustomObject({ ...teamBudgets, body: trackingBudget(team) });
+      await kube.custom.createClusterCustomObject({
+        ...teamBudgets,
+        body: trackingBudget(team, scopeLabels),
+      });
       created.push(team);
     } catch (error) {
       if (!isConflict(error)) throw error;

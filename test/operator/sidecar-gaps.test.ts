@@ -55,6 +55,18 @@ describe('sidecarGapsByTeam', () => {
     });
   });
 
+  it("attributes no pods to teams outside the operator's scope", () => {
+    const pods = [
+      pod('catalog-prod', 'web-1'),
+      pod('search', 'indexer'),
+      pod('search', 'debug', { 'tollgate.dev/inject': 'false' }),
+    ];
+    const gaps = sidecarGapsByTeam(pods, teams, new Set(['search']));
+    expect(Object.fromEntries(gaps)).toEqual({
+      search: { withoutSidecar: 1, optedOut: 1, examples: ['search/indexer'] },
+    });
+  });
+
   it('keeps five examples, sorted, whatever order the pods arrive in', () => {
     const names = ['g', 'c', 'a', 'f', 'b', 'e', 'd'];
     const gaps = sidecarGapsByTeam(
