@@ -26,8 +26,8 @@ export interface Refusal {
 
 const KINDS: Record<RefusalReason, ErrorKind> = {
   budget: 'budget_exceeded',
-  rate_requests: 'rate_limited',
-  rate_tokens: 'rate_limited',
+  rate_requests: 'rate_limited_requests',
+  rate_tokens: 'rate_limited_tokens',
   model: 'forbidden',
   // No ErrorKind means "our own ledger is down"; this one renders as a 503-style unavailability.
   redis_unavailable: 'upstream_unreachable',

@@ -115,7 +115,9 @@ const ERROR_TYPES: Record<ErrorKind, { type: string; code: string | null }> = {
   too_large: { type: 'invalid_request_error', code: 'request_too_large' },
   upstream_unreachable: { type: 'api_error', code: 'upstream_unreachable' },
   upstream_timeout: { type: 'api_error', code: 'upstream_timeout' },
-  rate_limited: { type: 'requests', code: 'rate_limit_exceeded' },
+  // OpenAI's own 429s name the limit hit in `type`: "requests" (RPM) or "tokens" (TPM).
+  rate_limited_requests: { type: 'requests', code: 'rate_limit_exceeded' },
+  rate_limited_tokens: { type: 'tokens', code: 'rate_limit_exceeded' },
   budget_exceeded: { type: 'insufficient_quota', code: 'insufficient_quota' },
   forbidden: { type: 'invalid_request_error', code: 'model_not_allowed' },
   internal: { type: 'api_error', code: null },

@@ -27,7 +27,10 @@ export type ErrorKind =
   | 'too_large'
   | 'upstream_unreachable'
   | 'upstream_timeout'
-  | 'rate_limited'
+  /** A requests-per-minute limit. */
+  | 'rate_limited_requests'
+  /** A tokens-per-minute limit (OpenAI tells the two apart in its error type). */
+  | 'rate_limited_tokens'
   | 'budget_exceeded'
   | 'forbidden'
   | 'internal';

@@ -66,7 +66,7 @@ describe('refusals', () => {
       resetMs: 61_000,
       estimatedTokens: 700,
     });
-    expect(refusal).toMatchObject({ status: 429, kind: 'rate_limited', reason: 'rate_tokens' });
+    expect(refusal).toMatchObject({ status: 429, kind: 'rate_limited_tokens', reason: 'rate_tokens' });
     expect(refusal.headers).toMatchObject({
       'retry-after': '2',
       'retry-after-ms': '1500',
