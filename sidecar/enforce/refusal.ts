@@ -29,8 +29,7 @@ const KINDS: Record<RefusalReason, ErrorKind> = {
   rate_requests: 'rate_limited_requests',
   rate_tokens: 'rate_limited_tokens',
   model: 'forbidden',
-  // No ErrorKind means "our own ledger is down"; this one renders as a 503-style unavailability.
-  redis_unavailable: 'upstream_unreachable',
+  redis_unavailable: 'ledger_unavailable',
 };
 
 function refusal(
@@ -132,7 +131,7 @@ export function modelRefusal(team: string, model: string, why: string): Refusal 
 }
 
 export function unavailableRefusal(team: string): Refusal {
-  const message = `team ${team} fails closed and its usage ledger (Redis) is unreachable, so the call was not sent; retry shortly`;
+  const message = `Tollgate's usage ledger (Redis) is unreachable and team ${team} fails closed (failMode Closed), so the call was not sent upstream; retry shortly`;
   return refusal(503, 'redis_unavailable', message, { 'retry-after': '1' });
 }
 

@@ -82,6 +82,9 @@ const ERROR_TYPES: Record<ErrorKind, string> = {
   budget_exceeded: 'rate_limit_error',
   forbidden: 'permission_error',
   internal: 'api_error',
+  // Not "overloaded_error": Anthropic keeps that for its own capacity (HTTP 529), and
+  // clients read it as "try another provider", which would meet the same refusal here.
+  ledger_unavailable: 'api_error',
 };
 
 export function createAnthropicAdapter(): ProviderAdapter {

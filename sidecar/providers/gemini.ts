@@ -73,6 +73,7 @@ const ERROR_STATUS: Record<ErrorKind, string> = {
   budget_exceeded: 'RESOURCE_EXHAUSTED',
   forbidden: 'PERMISSION_DENIED',
   internal: 'INTERNAL',
+  ledger_unavailable: 'UNAVAILABLE', // google.rpc.Code for HTTP 503
 };
 
 export function createGeminiAdapter(): ProviderAdapter {

@@ -121,6 +121,8 @@ const ERROR_TYPES: Record<ErrorKind, { type: string; code: string | null }> = {
   budget_exceeded: { type: 'insufficient_quota', code: 'insufficient_quota' },
   forbidden: { type: 'invalid_request_error', code: 'model_not_allowed' },
   internal: { type: 'api_error', code: null },
+  // OpenAI answers its own 503s (overloaded, not ready) with type "server_error".
+  ledger_unavailable: { type: 'server_error', code: 'ledger_unavailable' },
 };
 
 export function createOpenAiAdapter(name = 'openai'): ProviderAdapter {

@@ -33,6 +33,8 @@ export type ErrorKind =
   | 'rate_limited_tokens'
   | 'budget_exceeded'
   | 'forbidden'
+  /** Tollgate's own Redis is unreachable and the team fails closed: 503, nothing sent upstream. */
+  | 'ledger_unavailable'
   | 'internal';
 
 /** Reads usage from a stream one event at a time and may rewrite what the client sees. */

@@ -127,8 +127,11 @@ describe('Redis stops mid-run', { timeout: 90_000 }, () => {
     const errors = await Promise.all(Array.from({ length: 5 }, () => ask(openai).catch((e: unknown) => e)));
     for (const error of errors) {
       expect(error).toBeInstanceOf(OpenAI.APIError);
-      expect((error as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
-      expect((error as Error).message).toContain('fails closed and its usage ledger (Redis) is unreachable');
+      const refusal = error as InstanceType<typeof OpenAI.APIError>;
+      expect(refusal.status).toBe(503);
+      expect(refusal.error).toMatchObject({ type: 'server_error', code: 'ledger_unavailable' });
+      expect(refusal.message).toContain("Tollgate's usage ledger (Redis) is unreachable");
+      expect(refusal.message).toContain('fails closed');
     }
     expect(harness.upstream.calls.length).toBe(1);
     redis = await restartRedis(redis);

@@ -154,3 +154,29 @@ describe('Gemini usage', () => {
     });
   });
 });
+
+describe('error shapes', () => {
+  it("Tollgate's own Redis down under failMode Closed: each provider's 503 body", () => {
+    const message = "Tollgate's usage ledger (Redis) is unreachable";
+    expect(createOpenAiAdapter().errorBody(503, 'ledger_unavailable', message)).toEqual({
+      error: { message, type: 'server_error', param: null, code: 'ledger_unavailable' },
+    });
+    expect(createAnthropicAdapter().errorBody(503, 'ledger_unavailable', message)).toEqual({
+      type: 'error',
+      error: { type: 'api_error', message },
+    });
+    expect(createGeminiAdapter().errorBody(503, 'ledger_unavailable', message)).toEqual({
+      error: { code: 503, message, status: 'UNAVAILABLE' },
+    });
+  });
+
+  it('OpenAI names the rate limit hit: requests or tokens', () => {
+    const openai = createOpenAiAdapter();
+    expect(openai.errorBody(429, 'rate_limited_requests', 'm')).toMatchObject({
+      error: { type: 'requests', code: 'rate_limit_exceeded' },
+    });
+    expect(openai.errorBody(429, 'rate_limited_tokens', 'm')).toMatchObject({
+      error: { type: 'tokens', code: 'rate_limit_exceeded' },
+    });
+  });
+});
