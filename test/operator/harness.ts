@@ -1,5 +1,6 @@
 // Running the operator in-process against the real apiserver and Redis, with
 // short intervals, plus the few kube/ledger moves the scenarios need.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +16,29 @@ import { startOperator, type OperatorHandle, type OperatorOptions } from '../../
 import { kubeConfig } from '../support/kube.js';
 
 /** A Redis database of its own: other suites' sidecars share the server, not these keys. */
-export const redisUrl = () => `${process.env.TOLLGATE_REDIS_URL}/7`;
+export const redisUrl = (database = 7) => `${process.env.TOLLGATE_REDIS_URL}/${database}`;
 export const LEASE_MS = 2_000;
+
+export const SUITE_LABEL = 'test.tollgate.dev/suite';
+
+export interface SuiteScope {
+  labels: Record<string, string>;
+  /** For OperatorOptions.selector and `kubectl -l`. */
+  selector: string;
+}
+
+/**
+ * A label no other test file (or run) carries. Test files run in parallel on
+ * one apiserver; an operator scoped to its file's label syncs, restores and
+ * counts only that file's TeamBudgets, never another file's.
+ */
+export function suiteScope(name: string): SuiteScope {
+  const value = `${name}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  return { labels: { [SUITE_LABEL]: value }, selector: `${SUITE_LABEL}=${value}` };
+}
+
+/** This file's scope: the default for the operators and budgets below (modules load once per test file). */
+export const SUITE = suiteScope('operator');
 
 export function clients() {
   const config = kubeConfig();
@@ -28,6 +50,7 @@ export function clients() {
   };
 }
 
+/** Scoped to this file's budgets and creating none, unless the options say otherwise. */
 export function startTestOperator(options: OperatorOptions & { leaseName: string }): Promise<OperatorHandle> {
   return startOperator({
     kubeConfig: kubeConfig(),
@@ -35,6 +58,8 @@ export function startTestOperator(options: OperatorOptions & { leaseName: string
     syncIntervalMs: 200,
     metricsPort: 0,
     logger: pino({ level: 'silent' }),
+    selector: SUITE.selector,
+    autoCreate: false,
     ...options,
     lease: {
       name: options.leaseName,
@@ -46,8 +71,13 @@ export function startTestOperator(options: OperatorOptions & { leaseName: string
   });
 }
 
-export async function createBudget(name: string, spec: Partial<TeamBudgetSpec>): Promise<void> {
-  const body = { apiVersion: API_VERSION, kind: 'TeamBudget', metadata: { name }, spec };
+/** Labelled with this file's scope by default, so this file's operators (only) sync it. */
+export async function createBudget(
+  name: string,
+  spec: Partial<TeamBudgetSpec>,
+  labels: Record<string, string> = SUITE.labels,
+): Promise<void> {
+  const body = { apiVersion: API_VERSION, kind: 'TeamBudget', metadata: { name, labels }, spec };
   await clients().custom.createClusterCustomObject({ ...teamBudgets, body });
 }
 
@@ -60,6 +90,14 @@ export async function deleteBudgets(names: string[]): Promise<void> {
   await Promise.all(
     names.map((name) => custom.deleteClusterCustomObject({ ...teamBudgets, name }).catch(() => undefined)),
   );
+}
+
+/** Every TeamBudget carrying the scope's labels, including those an operator auto-created. */
+export async function deleteScopedBudgets(scope: SuiteScope = SUITE): Promise<void> {
+  await clients().custom.deleteCollectionClusterCustomObject({
+    ...teamBudgets,
+    labelSelector: scope.selector,
+  });
 }
 
 /** Events about one TeamBudget, by reason. */
@@ -98,12 +136,12 @@ export function call(team: string, at: Date): UsageRecord {
 }
 
 /** The real ledger writer, as a sidecar runs it. */
-export async function ledgerWriter(): Promise<{
+export async function ledgerWriter(url = redisUrl()): Promise<{
   writer: RedisLedgerWriter;
   redis: Redis;
   close(): Promise<void>;
 }> {
-  const redis = new Redis(redisUrl());
+  const redis = new Redis(url);
   const writer = await RedisLedgerWriter.start({
     redis,
     spoolPath: join(mkdtempSync(join(tmpdir(), 'tollgate-op-spool-')), 'spool.jsonl'),

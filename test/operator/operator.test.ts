@@ -18,15 +18,18 @@ import { waitFor } from '../support/wait.js';
 import {
   CALL_COST,
   LEASE_MS,
+  SUITE,
   call,
   clients,
   createBudget,
   deleteBudgets,
+  deleteScopedBudgets,
   eventsFor,
   getBudget,
   ledgerWriter,
   redisUrl,
   startTestOperator,
+  suiteScope,
 } from './harness.js';
 
 const id = `${process.pid}`;
@@ -68,6 +71,8 @@ beforeAll(async () => {
 afterEach(async () => {
   await Promise.all(running.splice(0).map((handle) => handle.stop()));
   await deleteBudgets(budgets.splice(0));
+  // Whatever an operator auto-created carries this file's labels.
+  await deleteScopedBudgets();
 });
 
 afterAll(async () => {
@@ -267,7 +272,13 @@ describe('operator', () => {
           .custom.replaceClusterCustomObject({
             ...teamBudgets,
             name: team,
-            body: { ...current, metadata: { ...current.metadata, labels: { touched: 'yes' } } },
+            body: {
+              ...current,
+              metadata: {
+                ...current.metadata,
+                labels: { ...(current.metadata.labels as object), touched: 'yes' },
+              },
+            },
           })
           .catch((error: unknown) => (hookError = error));
       },
@@ -277,7 +288,7 @@ describe('operator', () => {
     expect(provoked).toBe(true);
     expect(hookError).toBeUndefined();
     expect((await op.metrics.statusConflicts.get()).values[0]?.value).toBeGreaterThanOrEqual(1);
-    expect((await getBudget(team)).metadata.labels).toEqual({ touched: 'yes' });
+    expect((await getBudget(team)).metadata.labels).toEqual({ ...SUITE.labels, touched: 'yes' });
   });
 
   it('restores counters Redis lost, so spend never goes backwards', { timeout: 60_000 }, async () => {
@@ -302,26 +313,38 @@ describe('operator', () => {
   });
 
   it(
-    'creates a tracking-only TeamBudget for teams seen in traffic or on labelled namespaces',
+    'creates a tracking-only TeamBudget, in its own scope, for teams in its Redis or on its labelled namespaces',
     { timeout: 60_000 },
     async () => {
       const seen = `seen-${id}`;
       const labelled = `label-${id}`;
-      const namespace = `ns-${id}`;
-      budgets.push(seen, labelled);
+      const foreign = `foreign-${id}`;
+      const { core } = clients();
+      // Only this scenario's team in this file's ledger: earlier scenarios' teams would be created too.
+      await ledger.redis.del(TEAMS_KEY);
       await ledger.redis.sadd(TEAMS_KEY, seen);
-      await clients().core.createNamespace({
-        body: { metadata: { name: namespace, labels: { 'tollgate.dev/team': labelled } } },
-      });
+      // The selector's labels make a namespace this operator's; a team label alone is another install's.
+      const namespaces = {
+        [`ns-${id}`]: { 'tollgate.dev/team': labelled, ...SUITE.labels },
+        [`ns-foreign-${id}`]: { 'tollgate.dev/team': foreign },
+      };
+      for (const [name, labels] of Object.entries(namespaces))
+        await core.createNamespace({ body: { metadata: { name, labels } } });
+      budgets.push(foreign);
       try {
-        await operator({ leaseName: `op-auto-${id}` });
+        const op = await operator({ leaseName: `op-auto-${id}`, autoCreate: true });
         for (const team of [seen, labelled]) {
           const created = await waitFor(`TeamBudget ${team}`, () => getBudget(team).catch(() => undefined));
           expect(created.spec.limit).toBeUndefined();
-          expect(created.metadata.labels).toEqual({ 'tollgate.dev/auto-created': 'true' });
+          // Stamped with the selector: the creating operator syncs it, no other does.
+          expect(created.metadata.labels).toEqual({ ...SUITE.labels, 'tollgate.dev/auto-created': 'true' });
+          await waitFor(`${team} synced`, async () => (await getBudget(team)).status?.spent === '0.00');
         }
+        const syncsSoFar = op.syncs();
+        await waitFor('three more syncs', () => op.syncs() >= syncsSoFar + 3);
+        await expect(getBudget(foreign)).rejects.toMatchObject({ code: 404 });
       } finally {
-        await clients().core.deleteNamespace({ name: namespace });
+        for (const name of Object.keys(namespaces)) await core.deleteNamespace({ name });
       }
     },
   );
@@ -417,8 +440,14 @@ describe('operator', () => {
         String(metricsPort),
         '--lease-namespace',
         'default',
+        // Scoped to this file and creating nothing, as every test operator is.
+        '--selector',
+        SUITE.selector,
       ],
-      { env: { ...process.env, TOLLGATE_REDIS_URL: redisUrl() }, stdio: ['ignore', 'ignore', 'pipe'] },
+      {
+        env: { ...process.env, TOLLGATE_REDIS_URL: redisUrl(), TOLLGATE_AUTO_CREATE: 'false' },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
     );
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
@@ -445,4 +474,94 @@ describe('operator', () => {
     });
     expect(released.spec?.holderIdentity ?? '').toBe('');
   });
+
+  it('`tollgate operator` refuses a set-based selector before touching anything', async () => {
+    const child = spawn(
+      join('node_modules', '.bin', 'tsx'),
+      ['cli.ts', 'operator', '--metrics-port', String(await freePort()), '--selector', 'tier in (gold)'],
+      { env: { ...process.env, TOLLGATE_REDIS_URL: redisUrl() }, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code).not.toBe(0);
+    expect(stderr).toContain('"tier in (gold)" is not key=value: only equality selectors are supported');
+  });
+
+  it(
+    'two operators with their own selectors and Redis databases each write only their own budgets',
+    { timeout: 60_000 },
+    async () => {
+      const other = suiteScope('operator-other');
+      const otherDb = redisUrl(13);
+      const mine = `iso-mine-${id}`;
+      const theirs = `iso-theirs-${id}`;
+      const newcomer = `iso-new-${id}`;
+      await budget(mine, { limit: '100' });
+      budgets.push(theirs, newcomer);
+      await createBudget(theirs, { limit: '100' }, other.labels);
+      const otherLedger = await ledgerWriter(otherDb);
+      await otherLedger.redis.flushdb();
+      await ledger.redis.del(TEAMS_KEY);
+      // A fixed clock: the forecast cannot tick over, so an unchanged status really means "not written".
+      const clock = new Date();
+      const periodId = monthOf(clock);
+      const recordIn = async (target: typeof ledger, team: string, calls: number) => {
+        for (let i = 0; i < calls; i++) await target.writer.record(call(team, clock), periodId);
+      };
+      try {
+        // Each database also holds traffic for the other's budget, so a cross-write would show:
+        // mine in B's database at a different total, theirs nowhere in A's (A would restore it from status).
+        await recordIn(ledger, mine, 2);
+        await recordIn(otherLedger, theirs, 1);
+        await recordIn(otherLedger, mine, 5);
+        await recordIn(otherLedger, newcomer, 1);
+        const quiet = {
+          now: () => clock,
+          autoCreate: true,
+          status: { runaway: { minSpend: parseUsd('1000') } },
+        };
+        const a = await operator({ leaseName: `op-iso-a-${id}`, ...quiet });
+        const b = await operator({
+          leaseName: `op-iso-b-${id}`,
+          redisUrl: otherDb,
+          selector: other.selector,
+          ...quiet,
+        });
+        await waitForSpent(mine, '7.00');
+        await waitForSpent(theirs, '3.50');
+        // B creates the team only its database knows, stamped into B's scope, so B syncs it.
+        const created = await waitForSpent(newcomer, '3.50').then(() => getBudget(newcomer));
+        expect(created.metadata.labels).toEqual({ ...other.labels, 'tollgate.dev/auto-created': 'true' });
+
+        const versions = async () =>
+          Promise.all(
+            [mine, theirs, newcomer].map(async (name) => (await getBudget(name)).metadata.resourceVersion),
+          );
+        const before = await versions();
+        const [syncsA, syncsB] = [a.syncs(), b.syncs()];
+        await waitFor('three more syncs of each', () => a.syncs() >= syncsA + 3 && b.syncs() >= syncsB + 3);
+        expect(await versions()).toEqual(before);
+        expect((await statusOf(mine))?.spent).toBe('7.00');
+        expect((await statusOf(theirs))?.spent).toBe('3.50');
+        // Neither restored, published nor auto-created across: each database holds only its own.
+        expect(await ledger.redis.exists(ledgerKeys.period(theirs, periodId))).toBe(0);
+        expect(await ledger.redis.exists(ledgerKeys.policy(theirs))).toBe(0);
+        expect(await otherLedger.redis.exists(ledgerKeys.policy(mine))).toBe(0);
+        expect(await otherLedger.redis.hget(ledgerKeys.period(mine, periodId), 'cost')).toBe(
+          String(5n * CALL_COST),
+        );
+        expect((await getBudget(mine)).metadata.labels).toEqual(SUITE.labels);
+
+        // Not vacuous: B does write its own budget when its own ledger moves, and A still leaves it alone.
+        await recordIn(otherLedger, theirs, 1);
+        await waitForSpent(theirs, '7.00');
+        expect((await getBudget(mine)).metadata.resourceVersion).toBe(before[0]);
+      } finally {
+        await deleteScopedBudgets(other);
+        await otherLedger.redis.flushdb();
+        await otherLedger.close();
+      }
+    },
+  );
 });

@@ -52,12 +52,12 @@ describe('inScope', () => {
   });
 
   it('matches the budgets the operator creates in that scope', () => {
-    const created = trackingBudget('search', scope.labels);
-    expect(created.metadata.labels).toEqual({
+    const labels = trackingBudget('search', scope.labels).metadata.labels as Record<string, string>;
+    expect(labels).toEqual({
       'tollgate.dev/shard': 'a',
       tier: 'gold',
       'tollgate.dev/auto-created': 'true',
     });
-    expect(inScope(scope, created.metadata.labels)).toBe(true);
+    expect(inScope(scope, labels)).toBe(true);
   });
 });
