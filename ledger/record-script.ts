@@ -31,21 +31,8 @@ export interface RecordCall {
   reservationId?: string;
 }
 
-/** Loaded from the source tree when running under tsx, or next to the compiled file. */
-function loadScript(): string {
-  const candidates = [
-    new URL('./record.lua', import.meta.url),
-    new URL('../../ledger/record.lua', import.meta.url),
-  ];
-  for (const candidate of candidates) {
-    try {
-      return readFileSync(candidate, 'utf8');
-    } catch {
-      // try the next location
-    }
-  }
-  throw new Error('ledger/record.lua not found next to the ledger module');
-}
+/** Next to this module: in the source tree under tsx, and in dist/ (`npm run build` copies *.lua). */
+const loadScript = () => readFileSync(new URL('./record.lua', import.meta.url), 'utf8');
 
 const COMMAND = 'tollgateRecordUsage';
 const KEY_COUNT = 5;

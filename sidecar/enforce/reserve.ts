@@ -8,10 +8,7 @@ import { enforceKeys } from './keys.js';
 import type { RateLimit } from './policy.js';
 import { loadScript } from './script.js';
 
-const script = loadScript(
-  new URL('./reserve.lua', import.meta.url),
-  new URL('../../../sidecar/enforce/reserve.lua', import.meta.url),
-);
+const script = loadScript(new URL('./reserve.lua', import.meta.url));
 
 export interface ReserveRequest {
   team: string;

@@ -10,20 +10,9 @@ export interface LuaScript {
   preload(redis: RedisClient): Promise<void>;
 }
 
-/** The first readable file: the source tree under tsx, or the repo's copy seen from dist/ (tsc copies no .lua). */
-function readFirst(urls: URL[]): string {
-  for (const url of urls) {
-    try {
-      return readFileSync(url, 'utf8');
-    } catch {
-      // try the next location
-    }
-  }
-  throw new Error(`Lua script not found at ${urls.map((u) => u.pathname).join(' or ')}`);
-}
-
-export function loadScript(...urls: URL[]): LuaScript {
-  const source = readFirst(urls);
+/** `url` is next to the calling module: in the source tree under tsx, and in dist/ (`npm run build` copies *.lua). */
+export function loadScript(url: URL): LuaScript {
+  const source = readFileSync(url, 'utf8');
   const sha = createHash('sha1').update(source).digest('hex');
   return {
     async run(redis, keys, args) {

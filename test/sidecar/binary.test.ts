@@ -22,11 +22,11 @@ const cli = join(root, 'dist/cli.js');
 let upstream: SimulatedProvider;
 
 beforeAll(async () => {
-  // `npm test` builds first; build here too so this file also runs alone.
-  await promisify(execFile)('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root }).catch(
-    () => undefined,
-  );
-  if (!existsSync(cli)) throw new Error('dist/cli.js missing: the build failed');
+  // `npm test` builds first; build here too so this file also runs alone. The
+  // build also copies the Lua scripts, which the modules load from next to themselves.
+  await promisify(execFile)('npm', ['run', 'build'], { cwd: root }).catch(() => undefined);
+  for (const built of ['dist/cli.js', 'dist/ledger/record.lua', 'dist/sidecar/enforce/reserve.lua'])
+    if (!existsSync(join(root, built))) throw new Error(`${built} missing: the build failed`);
   upstream = await startSimulatedProvider({ usage: () => USAGE });
 }, 120_000);
 afterAll(() => upstream?.close());
