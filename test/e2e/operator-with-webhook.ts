@@ -5,6 +5,8 @@
 // The configuration calls https://127.0.0.1:<port> because a Service cannot
 // route to a process on this machine; it selects only namespaces carrying
 // this run's label, so other test files sharing the apiserver are untouched.
+// The operator is scoped to the same label: it syncs only TeamBudgets that
+// carry it (see `runLabels`) and creates none.
 import {
   AdmissionregistrationV1Api,
   CoreV1Api,
@@ -21,11 +23,14 @@ import { defaultRotationPolicy } from '../../operator/webhook/rotation.js';
 
 export const SELECT_LABEL = 'test.tollgate.dev/e2e';
 
+/** This run's label: on team namespaces (the webhook injects there) and on TeamBudgets (the operator syncs those). */
+export const runLabels = (id: string): Record<string, string> => ({ [SELECT_LABEL]: id });
+
 export interface OperatorWithWebhook {
   operator: OperatorHandle;
   /** The operator's own namespace: webhook Secret, leader Lease and Events. */
   namespace: string;
-  /** Label a team namespace with this to have this operator's webhook inject into it. */
+  /** Label a team namespace with this to have this operator's webhook inject into it (= `runLabels(id)`). */
   selector: Record<string, string>;
   /** Errors the webhook reported (admissions it could not answer, certificate trouble). */
   errors: unknown[];
@@ -69,7 +74,7 @@ function mutatingWebhook(port: number, id: string, operatorNamespace: string): V
     clientConfig: { url: `https://127.0.0.1:${port}/mutate` },
     rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
     namespaceSelector: {
-      matchLabels: { [SELECT_LABEL]: id },
+      matchLabels: runLabels(id),
       matchExpressions: [
         { key: 'tollgate.dev/team', operator: 'Exists' },
         {
@@ -133,6 +138,11 @@ export async function startOperatorWithWebhook(
     identity: `e2e-${id}`,
     lease: { namespace, name: leaseName, durationMs: 2_000, renewDeadlineMs: 1_500, retryPeriodMs: 200 },
     eventNamespace: namespace,
+    selector: Object.entries(runLabels(id))
+      .map(([key, value]) => `${key}=${value}`)
+      .join(','),
+    // The story creates its TeamBudget; a creating operator would claim other files' teams.
+    autoCreate: false,
     components: [webhookComponent(webhook)],
     logger: pino({ level: 'silent' }),
   });
@@ -144,7 +154,7 @@ export async function startOperatorWithWebhook(
   return {
     operator,
     namespace,
-    selector: { [SELECT_LABEL]: id },
+    selector: runLabels(id),
     errors,
     async stop() {
       // The configuration first: no pod anywhere may wait on a webhook that is going away.

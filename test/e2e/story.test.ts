@@ -43,7 +43,7 @@ import {
   waitUntilReady,
   type LocalContainer,
 } from './local-pod.js';
-import { startOperatorWithWebhook, type OperatorWithWebhook } from './operator-with-webhook.js';
+import { runLabels, startOperatorWithWebhook, type OperatorWithWebhook } from './operator-with-webhook.js';
 
 const id = randomBytes(3).toString('hex');
 const team = `story-${id}`;
@@ -155,7 +155,8 @@ beforeAll(async () => {
     body: {
       apiVersion: API_VERSION,
       kind: 'TeamBudget',
-      metadata: { name: team },
+      // This run's operator syncs only TeamBudgets with its label.
+      metadata: { name: team, labels: runLabels(id) },
       spec: { limit: LIMIT, period: 'Monthly', enforcement: 'Hard' },
     },
   });
