@@ -22,4 +22,12 @@ export const ledgerKeys = {
   events: (team: string) => `${tag(team)}:events`,
   /** Marker that a request id was recorded, so a replayed event never counts twice. */
   seen: (team: string, requestId: string) => `${tag(team)}:seen:${requestId}`,
+  /**
+   * Hash of in-flight reservations and GCRA rate-limit state, owned by
+   * enforcement (sidecar/enforce/reserve.lua): field = request id, value =
+   * "<micro-USD>:<expiry ms>:<settle JSON>"; field = "rl|<kind>|<scope>", value =
+   * theoretical arrival time in ms. The ledger's record script releases a
+   * call's reservation here when it records the call.
+   */
+  reservations: (team: string) => `${tag(team)}:reservations`,
 };

@@ -7,7 +7,6 @@ import { hourId } from '../core/period.js';
 import { TOKEN_TYPES } from '../core/types.js';
 import type { UsageRecord } from '../core/usage.js';
 import type { RedisClient } from './client.js';
-import { reservationsKey } from './keys.js';
 
 export interface RecordSettings {
   /** How long a request id is remembered, so a replay inside it never counts twice. */
@@ -79,7 +78,7 @@ export function recordArguments(call: RecordCall, settings: RecordSettings): str
     ledgerKeys.period(usage.team, periodId),
     ledgerKeys.hour(usage.team, hourId(new Date(usage.at))),
     ledgerKeys.events(usage.team),
-    reservationsKey(usage.team),
+    ledgerKeys.reservations(usage.team),
   ];
   return [
     ...keys,

@@ -4,7 +4,6 @@
 import { PICO_PER_MICRO, type PicoUsd } from '../../core/money.js';
 import { ledgerKeys } from '../../core/ledger-keys.js';
 import type { RedisClient } from '../../ledger/client.js';
-import { enforceKeys } from './keys.js';
 import type { RateLimit } from './policy.js';
 import { loadScript } from './script.js';
 
@@ -47,7 +46,7 @@ const microCeil = (pico: PicoUsd) => (pico + PICO_PER_MICRO - 1n) / PICO_PER_MIC
 
 export async function reserve(redis: RedisClient, request: ReserveRequest): Promise<ReserveOutcome> {
   const { team, rateLimits } = request;
-  const keys = [enforceKeys.reservations(team), ledgerKeys.period(team, request.periodId)];
+  const keys = [ledgerKeys.reservations(team), ledgerKeys.period(team, request.periodId)];
   const args: (string | number)[] = [
     request.now,
     request.requestId,

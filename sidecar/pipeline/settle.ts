@@ -3,7 +3,7 @@
 // usage record (e.g. the provider answered 400) has no record round trip, so
 // its reservation is released here instead: still one round trip after the
 // call. If Redis does not answer, the reservation's expiry releases it.
-import { enforceKeys } from '../enforce/keys.js';
+import { ledgerKeys } from '../../core/ledger-keys.js';
 import { withTimeout } from '../enforce/timeout.js';
 import type { AfterStage, StageDeps } from './context.js';
 
@@ -12,7 +12,7 @@ const RELEASE_TIMEOUT_MS = 250;
 export function createSettleStage(deps: StageDeps): AfterStage {
   return async (ctx) => {
     if (!ctx.reservationId || ctx.record) return;
-    const key = enforceKeys.reservations(deps.config.identity.team);
+    const key = ledgerKeys.reservations(deps.config.identity.team);
     try {
       await withTimeout(
         deps.redis.hdel(key, ctx.reservationId),

@@ -4,7 +4,6 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ledgerKeys } from '../../core/ledger-keys.js';
 import { parseUsd, PICO_PER_USD } from '../../core/money.js';
-import { enforceKeys } from '../../sidecar/enforce/keys.js';
 import { compilePolicy } from '../../sidecar/enforce/policy.js';
 import { reserve, type ReserveRequest } from '../../sidecar/enforce/reserve.js';
 
@@ -41,7 +40,7 @@ describe('reserve.lua', () => {
       reserved: parseUsd('0.90'),
       worstCase: parseUsd('0.30'),
     });
-    expect(await redis.hlen(enforceKeys.reservations(team))).toBe(3);
+    expect(await redis.hlen(ledgerKeys.reservations(team))).toBe(3);
   });
 
   it('compares exactly above 2^53 pico-USD (budgets over $9,007)', async () => {
@@ -71,7 +70,7 @@ describe('reserve.lua', () => {
     expect((await reserve(redis, request(team, { worstCase: parseUsd('1') }))).kind).toBe('admitted');
     expect((await reserve(redis, request(team, { now: NOW + 59_000 }))).kind).toBe('budget');
     expect((await reserve(redis, request(team, { now: NOW + 60_000 }))).kind).toBe('admitted');
-    expect(await redis.hlen(enforceKeys.reservations(team))).toBe(1);
+    expect(await redis.hlen(ledgerKeys.reservations(team))).toBe(1);
   });
 
   it('enforces requests per minute with GCRA and says when to retry', async () => {

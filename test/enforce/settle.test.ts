@@ -10,7 +10,6 @@ import { ledgerKeys } from '../../core/ledger-keys.js';
 import { parseUsd } from '../../core/money.js';
 import type { UsageRecord } from '../../core/usage.js';
 import { RedisLedgerWriter } from '../../ledger/writer.js';
-import { enforceKeys } from '../../sidecar/enforce/keys.js';
 import { compilePolicy } from '../../sidecar/enforce/policy.js';
 import { reserve, type ReserveRequest } from '../../sidecar/enforce/reserve.js';
 
@@ -63,7 +62,7 @@ describe('settle in the record script', () => {
     expect((await reserve(redis, call)).kind).toBe('admitted');
     expect((await reserve(redis, { ...call, requestId: randomUUID() })).kind).toBe('budget');
     await writer.record(usage(team, call.requestId, 10, parseUsd('0.006')), '2026-12', call.requestId);
-    expect(await redis.hexists(enforceKeys.reservations(team), call.requestId)).toBe(0);
+    expect(await redis.hexists(ledgerKeys.reservations(team), call.requestId)).toBe(0);
     expect(await redis.hget(ledgerKeys.period(team, '2026-12'), 'cost')).toBe(String(parseUsd('0.006')));
     expect((await reserve(redis, { ...call, requestId: randomUUID() })).kind).toBe('admitted');
   });

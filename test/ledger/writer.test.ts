@@ -10,7 +10,6 @@ import { TEAMS_KEY, ledgerKeys } from '../../core/ledger-keys.js';
 import { hourId } from '../../core/period.js';
 import { TOKEN_TYPES } from '../../core/types.js';
 import { ledgerFields } from '../../core/usage.js';
-import { reservationsKey } from '../../ledger/keys.js';
 import { readPeriods } from '../../ledger/reader.js';
 import { RedisLedgerWriter } from '../../ledger/writer.js';
 import { sum, usage } from './records.js';
@@ -156,9 +155,9 @@ describe('record', () => {
   it('releases the call’s reservation in the same script, and registers the team', async () => {
     const team = `settle-${run}`;
     const record = usage(team, 2);
-    await redis.hset(reservationsKey(team), record.requestId, '123', 'other', '456');
+    await redis.hset(ledgerKeys.reservations(team), record.requestId, '123', 'other', '456');
     await writer.record(record, '2026-12', record.requestId);
-    expect(await redis.hgetall(reservationsKey(team))).toEqual({ other: '456' });
+    expect(await redis.hgetall(ledgerKeys.reservations(team))).toEqual({ other: '456' });
     expect(await redis.sismember(TEAMS_KEY, `registered-${run}`)).toBe(1);
     expect(await redis.sismember(TEAMS_KEY, team)).toBe(1);
   });
