@@ -2,10 +2,10 @@
 // sidecar only wires it to its config, its spool-depth gauge and its log.
 import { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import type { LedgerWriter } from '../core/ledger.js';
 import { RedisLedgerWriter } from '../ledger/writer.js';
 import type { SidecarConfig } from './config.js';
 import type { Metrics } from './metrics.js';
-import type { SidecarLedger } from './pipeline/context.js';
 
 /** One URL: a single Redis. Several: seed nodes of a Redis Cluster. */
 export function connectRedis(urls: string[]): Redis | Cluster {
@@ -25,7 +25,7 @@ export function startLedger(
   redis: Redis | Cluster,
   metrics: Metrics,
   log: Logger,
-): Promise<SidecarLedger> {
+): Promise<LedgerWriter> {
   return RedisLedgerWriter.start({
     redis,
     team: config.identity.team,

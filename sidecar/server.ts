@@ -5,12 +5,13 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Cluster, Redis } from 'ioredis';
 import type { DestinationStream, Logger } from 'pino';
 import { Agent } from 'undici';
+import type { LedgerWriter } from '../core/ledger.js';
 import type { SidecarConfig, Upstream } from './config.js';
 import { enforcementFor } from './enforce/runtime.js';
 import { connectRedis, startLedger } from './ledger.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
-import type { SidecarLedger, StageDeps } from './pipeline/context.js';
+import type { StageDeps } from './pipeline/context.js';
 import { sendError } from './pipeline/respond.js';
 import { Pipeline } from './pipeline/run.js';
 import { startFilePriceSource } from './prices/file-source.js';
@@ -23,7 +24,7 @@ import type { ProviderAdapter } from './providers/provider.js';
 
 export interface SidecarOptions {
   /** Replaces the Redis ledger (tests of the pipeline alone). */
-  ledger?: SidecarLedger;
+  ledger?: LedgerWriter;
   /** Where log lines go (default: stdout). */
   logDestination?: DestinationStream;
 }

@@ -14,16 +14,11 @@ import type { PriceBook } from '../prices/price-book.js';
 import type { Endpoint, ErrorKind, MeteredUsage, ProviderAdapter } from '../providers/provider.js';
 import type { Logger } from 'pino';
 
-/** The ledger as the record stage uses it: the reservation (if any) is settled in the same script. */
-export interface SidecarLedger extends LedgerWriter {
-  record(usage: UsageRecord, periodId: string, reservationId?: string): Promise<void>;
-}
-
 /** Everything stages may use; built once per sidecar. */
 export interface StageDeps {
   config: SidecarConfig;
   prices: PriceBook;
-  ledger: SidecarLedger;
+  ledger: LedgerWriter;
   /** Shared client for the reserve stage's single round trip (and price reads). */
   redis: Redis | Cluster;
   metrics: Metrics;
