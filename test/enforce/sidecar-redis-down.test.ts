@@ -12,9 +12,9 @@ import { periodWindow } from '../../core/period.js';
 import type { FailMode } from '../../core/types.js';
 import { startProcess, stopProcess, waitUntilReady, type Started } from '../cluster/processes.js';
 import { startRedis } from '../cluster/redis.js';
-import type { Harness } from '../sidecar/harness.js';
+import { startHarness, type Harness } from '../sidecar/harness.js';
 import { waitFor } from '../support/wait.js';
-import { honestUsage, MODEL, picoOf, startEnforcingHarness } from './support.js';
+import { honestUsage, MODEL, picoOf, PRICES, startEnforcingHarness } from './support.js';
 
 interface OwnRedis {
   process: Started;
@@ -70,11 +70,15 @@ async function restartRedis(own: OwnRedis): Promise<OwnRedis> {
   return { ...own, process: started };
 }
 
-async function sidecarOn(own: OwnRedis, failMode: FailMode): Promise<{ harness: Harness; openai: OpenAI }> {
-  const harness = await startEnforcingHarness(
-    { limit: '100', period: 'Monthly', enforcement: 'Hard', failMode },
-    { upstream: { usage: honestUsage(1) }, env: { TOLLGATE_REDIS_URL: own.url } },
-  );
+/** `failMode` under a hard budget from a policy file; undefined: no TeamBudget at all (metering only). */
+async function sidecarOn(
+  own: OwnRedis,
+  failMode: FailMode | undefined,
+): Promise<{ harness: Harness; openai: OpenAI }> {
+  const options = { upstream: { usage: honestUsage(1) }, env: { TOLLGATE_REDIS_URL: own.url } };
+  const harness = failMode
+    ? await startEnforcingHarness({ limit: '100', period: 'Monthly', enforcement: 'Hard', failMode }, options)
+    : await startHarness({ ...options, prices: PRICES });
   // A call stuck in the sidecar fails fast and says so, rather than running into the test timeout.
   const openai = new OpenAI({
     apiKey: 'sk-test',
@@ -94,29 +98,35 @@ const ask = (openai: OpenAI) =>
 
 // Stopping and restarting redis-server takes seconds on a loaded machine.
 describe('Redis stops mid-run', { timeout: 90_000 }, () => {
-  it('under Open: every call is served and none is lost', async () => {
-    redis = await ownRedis();
-    const { harness, openai } = await sidecarOn(redis, 'Open');
-    h = harness;
-    for (let i = 0; i < 5; i++) await ask(openai);
-    await stopRedis(redis);
-    for (let i = 0; i < 5; i++) await ask(openai); // served, limits unchecked, usage spooled
-    expect(harness.upstream.calls.length).toBe(10);
-    redis = await restartRedis(redis);
+  // Metering only: no TeamBudget published, so the policy comes from Redis and is tracking-only.
+  for (const [name, failMode] of [
+    ['under Open', 'Open'],
+    ['with no TeamBudget at all (metering only)', undefined],
+  ] as const) {
+    it(`${name}: every call is served and none is lost`, async () => {
+      redis = await ownRedis();
+      const { harness, openai } = await sidecarOn(redis, failMode);
+      h = harness;
+      for (let i = 0; i < 5; i++) await ask(openai);
+      await stopRedis(redis);
+      for (let i = 0; i < 5; i++) await ask(openai); // served, limits unchecked, usage spooled
+      expect(harness.upstream.calls.length).toBe(10);
+      redis = await restartRedis(redis);
 
-    const perCall = picoOf(honestUsage(1)({ body: harness.upstream.calls[0]?.body }));
-    const key = ledgerKeys.period(harness.team, periodWindow('Monthly', new Date()).id);
-    const reader = new Redis(redis.url);
-    try {
-      const hash = await waitFor('the spool to replay', async () => {
-        const now = await reader.hgetall(key);
-        return now.requests === '10' ? now : undefined;
-      });
-      expect(BigInt(hash.cost ?? '0')).toBe(10n * perCall);
-    } finally {
-      reader.disconnect();
-    }
-  });
+      const perCall = picoOf(honestUsage(1)({ body: harness.upstream.calls[0]?.body }));
+      const key = ledgerKeys.period(harness.team, periodWindow('Monthly', new Date()).id);
+      const reader = new Redis(redis.url);
+      try {
+        const hash = await waitFor('the spool to replay', async () => {
+          const now = await reader.hgetall(key);
+          return now.requests === '10' ? now : undefined;
+        });
+        expect(BigInt(hash.cost ?? '0')).toBe(10n * perCall);
+      } finally {
+        reader.disconnect();
+      }
+    });
+  }
 
   it('under Closed: calls are refused with 503 and never reach upstream', async () => {
     redis = await ownRedis();
