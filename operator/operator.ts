@@ -13,7 +13,7 @@ import { OperatorMetrics, serveMetrics } from './metrics.js';
 import { EventRecorder } from './reconcile/events.js';
 import { ConfigPublisher } from './reconcile/publish.js';
 import { StatusWriter } from './reconcile/status.js';
-import { parseScope } from './scope.js';
+import { defaultLeaseName, parseScope } from './scope.js';
 import type { RunawayOptions } from './runaway.js';
 import type { StatusOptions } from './status.js';
 import { sidecarGapsByTeam } from './sidecar-gaps.js';
@@ -37,6 +37,7 @@ export interface OperatorOptions {
   identity?: string;
   lease?: Partial<{
     namespace: string;
+    /** Default: `tollgate-operator`, suffixed with a hash of the selector when scoped. */
     name: string;
     durationMs: number;
     renewDeadlineMs: number;
@@ -128,7 +129,7 @@ export async function startOperator(options: OperatorOptions = {}): Promise<Oper
 
   const leader = new LeaderElector(kube, {
     namespace: options.lease?.namespace ?? process.env.POD_NAMESPACE ?? 'default',
-    name: options.lease?.name ?? 'tollgate-operator',
+    name: options.lease?.name ?? defaultLeaseName(scope),
     identity,
     leaseDurationMs: options.lease?.durationMs ?? 15_000,
     renewDeadlineMs: options.lease?.renewDeadlineMs ?? 10_000,

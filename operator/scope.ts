@@ -2,6 +2,7 @@
 // (`tollgate.dev/shard=a,tier=gold`). Equality only, because the operator
 // stamps the same labels on the budgets it creates, and a set-based selector
 // (`!=`, `in`, `notin`, `!key`, bare `key`) names no labels to stamp.
+import { createHash } from 'node:crypto';
 
 export interface Scope {
   /** The selector's labels; empty: every TeamBudget. */
@@ -61,4 +62,14 @@ export function parseScope(text: string | undefined): Scope {
 /** True when `labels` carries every label of the scope (always, when unscoped). */
 export function inScope(scope: Scope, labels: Readonly<Record<string, string>> | undefined): boolean {
   return Object.entries(scope.labels).every(([key, value]) => labels?.[key] === value);
+}
+
+/**
+ * The leader Lease's default name. Scopes get their own, so two shards in one
+ * namespace each elect a leader instead of one idling behind the other's lease;
+ * the replicas of one shard (same selector) share theirs.
+ */
+export function defaultLeaseName(scope: Scope): string {
+  if (scope.selector === undefined) return 'tollgate-operator';
+  return `tollgate-operator-${createHash('sha256').update(scope.selector).digest('hex').slice(0, 10)}`;
 }

@@ -9,6 +9,7 @@ import { API_VERSION } from '../../core/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { modelPrices, teamBudgets } from '../../operator/kube.js';
 import type { OperatorHandle } from '../../operator/operator.js';
+import { defaultLeaseName, parseScope } from '../../operator/scope.js';
 import { installCrds } from '../crds/crd-files.js';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -428,6 +429,9 @@ describe('operator', () => {
   });
 
   it('runs as `tollgate operator` and releases its lease on SIGTERM', { timeout: 60_000 }, async () => {
+    // Scoped: its lease is its selector's own, so a shard beside it in the namespace elects apart.
+    const leaseName = defaultLeaseName(parseScope(SUITE.selector));
+    expect(leaseName).toMatch(/^tollgate-operator-[0-9a-f]{10}$/);
     const metricsPort = await freePort();
     const child = spawn(
       join('node_modules', '.bin', 'tsx'),
@@ -460,7 +464,7 @@ describe('operator', () => {
         30_000,
       );
       const held = await clients().coordination.readNamespacedLease({
-        name: 'tollgate-operator',
+        name: leaseName,
         namespace: 'default',
       });
       expect(held.spec?.holderIdentity).toBeTruthy();
@@ -469,7 +473,7 @@ describe('operator', () => {
     }
     expect(await exited).toBe(0);
     const released = await clients().coordination.readNamespacedLease({
-      name: 'tollgate-operator',
+      name: leaseName,
       namespace: 'default',
     });
     expect(released.spec?.holderIdentity ?? '').toBe('');

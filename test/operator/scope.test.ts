@@ -1,7 +1,7 @@
 // The operator's scope: which selectors it accepts, what it stamps, what it matches. Pure.
 import { describe, expect, it } from 'vitest';
 import { trackingBudget } from '../../operator/reconcile/autocreate.js';
-import { inScope, parseScope } from '../../operator/scope.js';
+import { defaultLeaseName, inScope, parseScope } from '../../operator/scope.js';
 
 describe('parseScope', () => {
   it('is unscoped when empty or blank', () => {
@@ -59,5 +59,15 @@ describe('inScope', () => {
       'tollgate.dev/auto-created': 'true',
     });
     expect(inScope(scope, labels)).toBe(true);
+  });
+});
+
+describe('defaultLeaseName', () => {
+  it('is one per selector, and the historical name when unscoped', () => {
+    expect(defaultLeaseName(parseScope(''))).toBe('tollgate-operator');
+    const a = defaultLeaseName(parseScope('tollgate.dev/shard=a'));
+    expect(a).toMatch(/^tollgate-operator-[0-9a-f]{10}$/);
+    expect(defaultLeaseName(parseScope(' tollgate.dev/shard==a '))).toBe(a);
+    expect(defaultLeaseName(parseScope('tollgate.dev/shard=b'))).not.toBe(a);
   });
 });
