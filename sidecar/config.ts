@@ -14,6 +14,9 @@
 //   TOLLGATE_SPOOL_PATH     the ledger's spool file while Redis is away
 //   TOLLGATE_POLICY_FILE    a TeamBudget YAML for standalone use; unset: the policy from Redis
 //   TOLLGATE_ENFORCE_TIMEOUT_MS  bound on the reserve round trip before failMode decides; default 250
+//   TOLLGATE_SHUTDOWN_GRACE_MS  on SIGTERM, how long in-flight calls may finish before they are
+//                           stopped and recorded as estimates; default 20000 (fits Kubernetes'
+//                           default terminationGracePeriodSeconds of 30 with room for the flush)
 //   TOLLGATE_LOG_LEVEL      pino level, default info
 
 export interface Identity {
@@ -54,6 +57,8 @@ export interface SidecarConfig {
   policyFile?: string;
   /** Bound on each enforcement Redis call; past it, the team's failMode decides. */
   enforceTimeoutMs: number;
+  /** On close, in-flight calls get this long before their upstream calls are aborted. */
+  shutdownGraceMs: number;
   logLevel: string;
 }
 
@@ -153,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig 
     maxBodyBytes: positiveInt('TOLLGATE_MAX_BODY_BYTES', 32 * 1024 * 1024),
     upstreamTimeoutMs: positiveInt('TOLLGATE_UPSTREAM_TIMEOUT_MS', 600_000),
     enforceTimeoutMs: positiveInt('TOLLGATE_ENFORCE_TIMEOUT_MS', 250),
+    shutdownGraceMs: positiveInt('TOLLGATE_SHUTDOWN_GRACE_MS', 20_000),
     logLevel: text('TOLLGATE_LOG_LEVEL') ?? 'info',
   };
   const pricesFile = text('TOLLGATE_PRICES_FILE');

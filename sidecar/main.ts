@@ -1,5 +1,7 @@
 // `tollgate sidecar`: configured by TOLLGATE_* variables (see config.ts). On
-// SIGTERM it stops accepting, finishes in-flight calls, flushes the ledger, exits.
+// SIGTERM it stops accepting, lets in-flight calls finish for up to
+// TOLLGATE_SHUTDOWN_GRACE_MS (then stops them and records estimates), flushes
+// the ledger, exits.
 import { ConfigError, loadConfig } from './config.js';
 import { startSidecar } from './server.js';
 

@@ -35,7 +35,10 @@ export interface RunningSidecar {
   adminUrl: string;
   prices: PriceBook;
   log: Logger;
-  /** Stops accepting, finishes in-flight calls, flushes the ledger. */
+  /**
+   * Stops accepting, lets in-flight calls finish for up to config.shutdownGraceMs
+   * (then aborts their upstream calls, which record estimates), flushes the ledger.
+   */
   close(): Promise<void>;
 }
 
@@ -172,8 +175,16 @@ export async function startSidecar(
     prices,
     log,
     async close() {
-      await proxy.close();
+      // A stalled upstream could otherwise hold shutdown for the whole upstream timeout.
+      const grace = setTimeout(() => {
+        if (inFlight.size > 0) log.warn({ calls: inFlight.size }, 'shutdown grace over: stopping calls');
+        pipeline.stopInFlight();
+      }, config.shutdownGraceMs);
+      const closed = proxy.close();
       await Promise.allSettled([...inFlight]);
+      clearTimeout(grace);
+      proxy.server.closeAllConnections(); // every call has ended: what is left is idle keep-alive
+      await closed;
       await priceSource.close();
       // The policy source holds its own Redis subscriber connection. Enforcement
       // that failed to start has nothing open, and already logged why.

@@ -68,12 +68,13 @@ export interface CallContext {
 
   // Filled by forward:
   status?: number;
-  /** How the exchange ended. */
   /**
    * How the exchange ended: upstream_failed = no response at all (nothing to
-   * bill, answered 502/504); upstream_broken = the response broke off midway.
+   * bill, answered 502/504); upstream_broken = the response broke off midway;
+   * shutdown = the sidecar stopped it after its shutdown grace (billed as an
+   * estimate, like client_gone).
    */
-  outcome?: 'completed' | 'client_gone' | 'upstream_failed' | 'upstream_broken' | 'refused';
+  outcome?: 'completed' | 'client_gone' | 'upstream_failed' | 'upstream_broken' | 'refused' | 'shutdown';
   /** Usage the response reported (undefined when it reported none). */
   reported?: MeteredUsage;
   /** Characters of generated text streamed, for estimates. */

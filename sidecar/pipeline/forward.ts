@@ -1,6 +1,7 @@
 // Forward stage: sends the call upstream with undici and streams the response
 // back chunk by chunk while the provider's meter reads usage on the side. A
-// client that goes away aborts the upstream call (it would keep costing money).
+// client that goes away aborts the upstream call (it would keep costing money),
+// and so does the end of the sidecar's shutdown grace (`stopping`).
 import type { ServerResponse } from 'node:http';
 import { errors, type Dispatcher } from 'undici';
 import { rateLimitHeaders, TOLLGATE_RATELIMIT_PREFIX } from '../enforce/refusal.js';
@@ -55,12 +56,22 @@ function write(res: ServerResponse, chunk: string | Uint8Array): Promise<boolean
   });
 }
 
+const SHUTTING_DOWN = 'the tollgate sidecar is shutting down and stopped waiting for the upstream';
+
 export async function forward(
   deps: StageDeps,
   ctx: CallContext,
   dispatcher: Dispatcher,
   res: ServerResponse,
+  stopping: AbortSignal,
 ): Promise<void> {
+  if (stopping.aborted) {
+    // Past the grace already: nothing was sent, so nothing is billed.
+    ctx.outcome = 'refused';
+    ctx.status = 503;
+    sendError(res, ctx.adapter, 503, 'internal', SHUTTING_DOWN, { 'retry-after': '1' });
+    return;
+  }
   const abort = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) {
@@ -68,11 +79,19 @@ export async function forward(
       abort.abort();
     }
   };
+  // The grace is over: stop the upstream; the call is billed as an estimate, like a client that left.
+  const onStop = () => {
+    if (ctx.outcome !== undefined) return;
+    ctx.outcome = 'shutdown';
+    abort.abort();
+  };
   res.on('close', onClose);
+  stopping.addEventListener('abort', onStop);
   try {
     await exchange(deps, ctx, dispatcher, res, abort.signal);
   } finally {
     res.off('close', onClose);
+    stopping.removeEventListener('abort', onStop);
   }
 }
 
@@ -96,6 +115,11 @@ async function exchange(
     });
   } catch (error) {
     if (ctx.outcome === 'client_gone') return;
+    if (ctx.outcome === 'shutdown') {
+      ctx.status = 503;
+      sendError(res, adapter, 503, 'internal', SHUTTING_DOWN, { 'retry-after': '1' });
+      return;
+    }
     ctx.outcome = 'upstream_failed';
     const timedOut = TIMEOUTS.has(errorCode(error) ?? '') || error instanceof errors.HeadersTimeoutError;
     ctx.status = timedOut ? 504 : 502;
@@ -148,7 +172,9 @@ async function exchange(
       }
     }
   } catch (error) {
-    if (ctx.outcome !== 'client_gone') {
+    if (ctx.outcome === 'shutdown') {
+      res.destroy(); // mid-response, cutting it is the only way left to tell the client
+    } else if (ctx.outcome !== 'client_gone') {
       ctx.outcome = 'upstream_broken';
       deps.metrics.upstreamErrors.inc({
         ...labelsOf(ctx),

@@ -10,7 +10,8 @@ export function meter(deps: StageDeps, ctx: CallContext): void {
   const endpoint = ctx.endpoint;
   // Refused, or the upstream never answered: no tokens were produced.
   if (!endpoint || ctx.outcome === 'refused' || ctx.outcome === 'upstream_failed') return;
-  const cutShort = ctx.outcome === 'client_gone' || ctx.outcome === 'upstream_broken';
+  const cutShort =
+    ctx.outcome === 'client_gone' || ctx.outcome === 'upstream_broken' || ctx.outcome === 'shutdown';
   const succeeded = ctx.status !== undefined && ctx.status < 300;
   let usage = ctx.reported;
   let estimated = false;

@@ -29,6 +29,8 @@ export interface IncomingCall {
 export class Pipeline {
   private readonly before: BeforeStage[];
   private readonly settle: AfterStage;
+  /** Aborted when the shutdown grace ends: forward stops every upstream call still running. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly deps: StageDeps,
@@ -64,7 +66,7 @@ export class Pipeline {
           return;
         }
       }
-      await forward(this.deps, ctx, this.dispatcher, res);
+      await forward(this.deps, ctx, this.dispatcher, res, this.stopping.signal);
       meter(this.deps, ctx);
       await this.settle(ctx);
       await record(this.deps, ctx);
@@ -75,6 +77,11 @@ export class Pipeline {
     } finally {
       this.observe(ctx, call);
     }
+  }
+
+  /** Ends the shutdown grace: calls still waiting on their upstream stop and record estimates. */
+  stopInFlight(): void {
+    this.stopping.abort();
   }
 
   /** Metered paths need a JSON body; anything else passes through untouched. False when answered with a 400. */
