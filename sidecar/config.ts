@@ -11,13 +11,19 @@
 //   TOLLGATE_PRICES_FILE    multi-document YAML of ModelPrice resources; unset: prices from Redis
 //   TOLLGATE_MAX_BODY_BYTES request body limit, default 33554432 (32 MiB)
 //   TOLLGATE_UPSTREAM_TIMEOUT_MS  wait for response headers, and between body chunks; default 600000
-//   TOLLGATE_SPOOL_PATH     the ledger's spool file while Redis is away
+//   TOLLGATE_SPOOL_PATH     the ledger's spool file while Redis is away; default
+//                           <os.tmpdir()>/tollgate/ledger-spool.jsonl, because the injected
+//                           container's root file system is read-only and its one writable
+//                           mount is an emptyDir at /tmp (operator/webhook/sidecar-container.ts)
 //   TOLLGATE_POLICY_FILE    a TeamBudget YAML for standalone use; unset: the policy from Redis
 //   TOLLGATE_ENFORCE_TIMEOUT_MS  bound on the reserve round trip before failMode decides; default 250
 //   TOLLGATE_SHUTDOWN_GRACE_MS  on SIGTERM, how long in-flight calls may finish before they are
 //                           stopped and recorded as estimates; default 20000 (fits Kubernetes'
 //                           default terminationGracePeriodSeconds of 30 with room for the flush)
 //   TOLLGATE_LOG_LEVEL      pino level, default info
+
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface Identity {
   team: string;
@@ -52,7 +58,8 @@ export interface SidecarConfig {
   pricesFile?: string;
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
-  spoolPath?: string;
+  /** Always under a writable directory; see TOLLGATE_SPOOL_PATH above. */
+  spoolPath: string;
   /** TeamBudget YAML (standalone); unset: the operator's copy in Redis. */
   policyFile?: string;
   /** Bound on each enforcement Redis call; past it, the team's failMode decides. */
@@ -159,12 +166,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SidecarConfig 
     upstreamTimeoutMs: positiveInt('TOLLGATE_UPSTREAM_TIMEOUT_MS', 600_000),
     enforceTimeoutMs: positiveInt('TOLLGATE_ENFORCE_TIMEOUT_MS', 250),
     shutdownGraceMs: positiveInt('TOLLGATE_SHUTDOWN_GRACE_MS', 20_000),
+    spoolPath: text('TOLLGATE_SPOOL_PATH') ?? join(tmpdir(), 'tollgate', 'ledger-spool.jsonl'),
     logLevel: text('TOLLGATE_LOG_LEVEL') ?? 'info',
   };
   const pricesFile = text('TOLLGATE_PRICES_FILE');
   if (pricesFile !== undefined) config.pricesFile = pricesFile;
-  const spoolPath = text('TOLLGATE_SPOOL_PATH');
-  if (spoolPath !== undefined) config.spoolPath = spoolPath;
   const policyFile = text('TOLLGATE_POLICY_FILE');
   if (policyFile !== undefined) config.policyFile = policyFile;
 

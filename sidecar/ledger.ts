@@ -29,7 +29,7 @@ export function startLedger(
   return RedisLedgerWriter.start({
     redis,
     team: config.identity.team,
-    ...(config.spoolPath === undefined ? {} : { spoolPath: config.spoolPath }),
+    spoolPath: config.spoolPath,
     onSpoolDepth: (depth) => metrics.spoolDepth.set(depth),
     onError: (error, context) =>
       log.warn({ context, error: error.message }, 'ledger: usage spooled or set aside'),

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../sidecar/config.js';
 
@@ -16,6 +18,9 @@ describe('sidecar config', () => {
     expect(config.pricesFile).toBeUndefined();
     expect(config.policyFile).toBeUndefined();
     expect(config.enforceTimeoutMs).toBe(250);
+    expect(config.shutdownGraceMs).toBe(20_000);
+    // The pod's root file system is read-only; the chart mounts a writable emptyDir at /tmp.
+    expect(config.spoolPath).toBe(join(tmpdir(), 'tollgate', 'ledger-spool.jsonl'));
   });
 
   it('takes the policy file and the enforcement timeout from the environment', () => {
