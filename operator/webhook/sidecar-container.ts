@@ -76,7 +76,10 @@ export function sidecarContainer(
   return container;
 }
 
+// Disk-backed, not tmpfs: /tmp holds the ledger's spool while Redis is away, so
+// it must not count against the pod's memory limit, and a long outage needs room
+// (one record is a few hundred bytes: 256 MiB holds about a million calls).
 export const sidecarTmpVolume: V1Volume = {
   name: SIDECAR_TMP_VOLUME,
-  emptyDir: { medium: 'Memory', sizeLimit: '32Mi' },
+  emptyDir: { sizeLimit: '256Mi' },
 };
