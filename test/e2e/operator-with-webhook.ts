@@ -7,15 +7,11 @@
 // this run's label, so other test files sharing the apiserver are untouched.
 // The operator is scoped to the same label: it syncs only TeamBudgets that
 // carry it (see `runLabels`) and creates none.
-import {
-  AdmissionregistrationV1Api,
-  CoreV1Api,
-  type KubeConfig,
-  type V1MutatingWebhook,
-} from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import pino from 'pino';
 import { freePort } from '../cluster/processes.js';
 import { waitFor } from '../support/wait.js';
+import { loopbackMutatingWebhook } from '../webhook/live-webhook.js';
 import { startOperator, type Component, type OperatorHandle } from '../../operator/operator.js';
 import type { InjectionConfig } from '../../operator/webhook/config.js';
 import { InjectionWebhook } from '../../operator/webhook/index.js';
@@ -67,33 +63,14 @@ function webhookComponent(webhook: InjectionWebhook): Component {
   };
 }
 
-/** What the chart renders for a loopback URL instead of its Service. */
-function mutatingWebhook(port: number, id: string, operatorNamespace: string): V1MutatingWebhook {
-  return {
+/** What the chart renders, for a webhook on loopback, limited to this run's namespaces. */
+function mutatingWebhook(port: number, id: string, operatorNamespace: string) {
+  return loopbackMutatingWebhook({
     name: 'inject.tollgate.dev',
-    clientConfig: { url: `https://127.0.0.1:${port}/mutate` },
-    rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
-    namespaceSelector: {
-      matchLabels: runLabels(id),
-      matchExpressions: [
-        { key: 'tollgate.dev/team', operator: 'Exists' },
-        {
-          key: 'kubernetes.io/metadata.name',
-          operator: 'NotIn',
-          values: ['kube-system', 'kube-public', operatorNamespace],
-        },
-      ],
-    },
-    objectSelector: {
-      matchExpressions: [{ key: 'tollgate.dev/inject', operator: 'NotIn', values: ['false'] }],
-    },
-    // Fail: an admission the webhook cannot answer fails the story loudly instead of skipping injection.
-    failurePolicy: 'Fail',
-    sideEffects: 'None',
-    admissionReviewVersions: ['v1'],
-    reinvocationPolicy: 'IfNeeded',
-    timeoutSeconds: 10,
-  };
+    port,
+    selectLabels: runLabels(id),
+    operatorNamespace,
+  });
 }
 
 export async function startOperatorWithWebhook(

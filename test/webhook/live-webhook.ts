@@ -50,31 +50,8 @@ export async function startLiveWebhook(
   const port = await freePort();
   await core.createNamespace({ body: { metadata: { name: operatorNamespace } } });
 
-  const webhook = (name: string): V1MutatingWebhook => ({
-    name,
-    clientConfig: { url: `https://127.0.0.1:${port}/mutate` },
-    rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
-    namespaceSelector: {
-      matchLabels: { [SELECT_LABEL]: id },
-      matchExpressions: [
-        { key: 'tollgate.dev/team', operator: 'Exists' },
-        {
-          key: 'kubernetes.io/metadata.name',
-          operator: 'NotIn',
-          values: ['kube-system', 'kube-public', operatorNamespace],
-        },
-      ],
-    },
-    objectSelector: {
-      matchExpressions: [{ key: 'tollgate.dev/inject', operator: 'NotIn', values: ['false'] }],
-    },
-    // Fail, so any admission the webhook cannot answer fails the test loudly.
-    failurePolicy: 'Fail',
-    sideEffects: 'None',
-    admissionReviewVersions: ['v1'],
-    reinvocationPolicy: 'IfNeeded',
-    timeoutSeconds: 10,
-  });
+  const webhook = (name: string) =>
+    loopbackMutatingWebhook({ name, port, selectLabels: { [SELECT_LABEL]: id }, operatorNamespace });
   // A second identical webhook makes the apiserver call us again with our own output: reinvocation.
   const webhooks = Array.from({ length: 1 + (options.reinvocations ?? 0) }, (_, i) =>
     webhook(`inject-${i}.tollgate.dev`),
@@ -136,4 +113,42 @@ export async function teamNamespace(live: LiveWebhook, name: string, team: strin
     live.core.readNamespacedServiceAccount({ name: 'default', namespace: name }).then(() => true),
   );
   return name;
+}
+
+/**
+ * What the chart's MutatingWebhookConfiguration renders, pointed at a webhook
+ * on loopback (a Service cannot route to 127.0.0.1) and limited to namespaces
+ * carrying `selectLabels`, so parallel test files never inject each other's pods.
+ */
+export function loopbackMutatingWebhook(options: {
+  name: string;
+  port: number;
+  selectLabels: Record<string, string>;
+  operatorNamespace: string;
+}): V1MutatingWebhook {
+  return {
+    name: options.name,
+    clientConfig: { url: `https://127.0.0.1:${options.port}/mutate` },
+    rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+    namespaceSelector: {
+      matchLabels: options.selectLabels,
+      matchExpressions: [
+        { key: 'tollgate.dev/team', operator: 'Exists' },
+        {
+          key: 'kubernetes.io/metadata.name',
+          operator: 'NotIn',
+          values: ['kube-system', 'kube-public', options.operatorNamespace],
+        },
+      ],
+    },
+    objectSelector: {
+      matchExpressions: [{ key: 'tollgate.dev/inject', operator: 'NotIn', values: ['false'] }],
+    },
+    // Fail, so any admission the webhook cannot answer fails the test loudly.
+    failurePolicy: 'Fail',
+    sideEffects: 'None',
+    admissionReviewVersions: ['v1'],
+    reinvocationPolicy: 'IfNeeded',
+    timeoutSeconds: 10,
+  };
 }
