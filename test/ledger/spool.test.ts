@@ -5,7 +5,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ledgerKeys } from '../../core/ledger-keys.js';
@@ -13,6 +12,7 @@ import { serializeCall } from '../../ledger/spool.js';
 import { RedisLedgerWriter } from '../../ledger/writer.js';
 import { freePort, startProcess, stopProcess, waitUntilReady, type Started } from '../cluster/processes.js';
 import { sum, usage } from './records.js';
+import { waitFor } from '../support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-spool-'));
 let port: number;
@@ -38,15 +38,6 @@ async function startServer(): Promise<void> {
 async function stopServer(): Promise<void> {
   if (server) await stopProcess(server.pid);
   server = undefined;
-}
-
-/** Polls `condition` every 20 ms until it holds, failing after `timeoutMs`. */
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await delay(20);
-  }
 }
 
 function client(): Redis {
@@ -107,7 +98,7 @@ it('spools while Redis is down and replays exactly once when it is back', async 
   expect(writer.spoolDepth).toBe(51);
 
   await startServer();
-  await until(() => writer.spoolDepth === 0);
+  await waitFor('the spool to drain', () => writer.spoolDepth === 0);
   const period = ledgerKeys.period(team, '2026-12');
   expect(await admin.hget(period, 'cost')).toBe(sum([before, ...during], (r) => r.cost).toString());
   expect(await admin.hget(period, 'requests')).toBe('51');
@@ -131,7 +122,7 @@ it('does not double count a call that timed out but reached Redis later', async 
   await admin.client('PAUSE', 1000, 'WRITE');
   await writer.record(record, '2026-12');
   expect(writer.spoolDepth).toBe(1);
-  await until(() => writer.spoolDepth === 0);
+  await waitFor('the spool to drain', () => writer.spoolDepth === 0);
   const period = ledgerKeys.period(team, '2026-12');
   expect(await admin.hget(period, 'cost')).toBe(record.cost.toString());
   expect(await admin.hget(period, 'requests')).toBe('1');
@@ -144,7 +135,7 @@ it('replays what a previous process left behind, setting aside a torn line', asy
   const lines = records.map((r) => serializeCall({ usage: r, periodId: '2026-12' }));
   writeFileSync(path, `${lines.join('\n')}\n{"usage":{"requestId":"torn`);
   const writer = await startWriter('leftover');
-  await until(() => writer.spoolDepth === 0);
+  await waitFor('the spool to drain', () => writer.spoolDepth === 0);
   const period = ledgerKeys.period(team, '2026-12');
   expect(await admin.hget(period, 'cost')).toBe(sum(records, (r) => r.cost).toString());
   expect(readFileSync(`${path}.rejected`, 'utf8')).toContain('"torn');
@@ -157,7 +148,7 @@ it('flushes the spool on close', async () => {
   const records = Array.from({ length: 10 }, (_, i) => usage(team, i));
   for (const r of records) await writer.record(r, '2026-12');
   await startServer();
-  await until(() => redis.status === 'ready');
+  await waitFor('the client to reconnect', () => redis.status === 'ready');
   await writer.close();
   expect(writer.spoolDepth).toBe(0);
   expect(await admin.hget(ledgerKeys.period(team, '2026-12'), 'cost')).toBe(

@@ -3,7 +3,6 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEAMS_KEY, ledgerKeys } from '../../core/ledger-keys.js';
@@ -13,21 +12,13 @@ import { ledgerFields } from '../../core/usage.js';
 import { readPeriods } from '../../ledger/reader.js';
 import { RedisLedgerWriter } from '../../ledger/writer.js';
 import { sum, usage } from './records.js';
+import { waitFor } from '../support/wait.js';
 
 /** XRANGE's flat [field, value, ...] list as an object. */
 function pairs(flat: string[]): Record<string, string> {
   const result: Record<string, string> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) result[flat[i]!] = flat[i + 1]!;
   return result;
-}
-
-/** Polls `condition` every 20 ms until it holds, failing after 10 s. */
-async function until(condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await delay(20);
-  }
 }
 
 const redis = new Redis(process.env.TOLLGATE_REDIS_URL!);
@@ -58,7 +49,7 @@ describe('record', () => {
     const records = Array.from({ length: 500 }, (_, i) => usage(team, i));
     await Promise.all(records.map((r) => writer.record(r, '2026-12')));
     // On a loaded machine a few calls may outlast the timeout and go through the spool: same sums.
-    await until(() => writer.spoolDepth === 0);
+    await waitFor('the spool to drain', () => writer.spoolDepth === 0);
 
     const expectedCost = sum(records, (r) => r.cost);
     expect(expectedCost).toBeGreaterThan(2n ** 53n);
@@ -168,10 +159,10 @@ describe('record', () => {
     await redis.hset(period, { cost: '9223372036854775000', requests: '1' });
     const record = usage(team, 1, { cost: 1000n });
     await writer.record(record, '2026-12'); // Redis refuses: spooled, then rejected on replay
-    await until(() => writer.spoolDepth === 0);
+    await waitFor('the spool to drain', () => writer.spoolDepth === 0);
     expect(await redis.hgetall(period)).toEqual({ cost: '9223372036854775000', requests: '1' });
     expect(await redis.exists(ledgerKeys.seen(team, record.requestId))).toBe(0);
-    await until(() => existsSync(`${spoolPath}.rejected`));
+    await waitFor('the rejected file', () => existsSync(`${spoolPath}.rejected`));
     expect(readFileSync(`${spoolPath}.rejected`, 'utf8')).toContain(record.requestId);
   });
 
