@@ -14,29 +14,20 @@ const names = { dnsNames: ['tollgate-webhook.tollgate-system.svc'], ipAddresses:
 const at = (minutes: number) => new Date(Date.UTC(2030, 0, 1) + minutes * MINUTE);
 const issuerOf = (pem: string) => readCertificates(pem)[0]?.issuer;
 const subjects = (bundle: string) => readCertificates(bundle).map((c) => c.subject);
+/** The plan at minute 0 with nothing issued yet: a new CA and serving certificate. */
+const firstIssue = () =>
+  planRotation({ current: undefined, bundlePublishedAt: undefined, now: at(0), names, policy });
 
 describe('planRotation', () => {
   it('starts with a CA and a serving certificate it signs', async () => {
-    const { material, caRotated, servingRenewed } = await planRotation({
-      current: undefined,
-      bundlePublishedAt: undefined,
-      now: at(0),
-      names,
-      policy,
-    });
+    const { material, caRotated, servingRenewed } = await firstIssue();
     expect(caRotated && servingRenewed).toBe(true);
     expect(subjects(material.caBundlePem)).toHaveLength(1);
     expect(issuerOf(material.certPem)).toBe(subjects(material.caBundlePem)[0]);
   });
 
   it('changes nothing while everything is fresh', async () => {
-    const first = await planRotation({
-      current: undefined,
-      bundlePublishedAt: undefined,
-      now: at(0),
-      names,
-      policy,
-    });
+    const first = await firstIssue();
     const next = await planRotation({
       current: first.material,
       bundlePublishedAt: at(0),
@@ -48,13 +39,7 @@ describe('planRotation', () => {
   });
 
   it('renews the serving certificate from the same CA, leaving the bundle as it is', async () => {
-    const first = await planRotation({
-      current: undefined,
-      bundlePublishedAt: undefined,
-      now: at(0),
-      names,
-      policy,
-    });
+    const first = await firstIssue();
     const next = await planRotation({
       current: first.material,
       bundlePublishedAt: at(0),
@@ -68,13 +53,7 @@ describe('planRotation', () => {
   });
 
   it('adds a successor CA before switching to it, and only once the bundle has been published long enough', async () => {
-    let state = await planRotation({
-      current: undefined,
-      bundlePublishedAt: undefined,
-      now: at(0),
-      names,
-      policy,
-    });
+    let state = await firstIssue();
     const oldCa = subjects(state.material.caBundlePem)[0];
     state = await planRotation({
       current: state.material,
@@ -149,13 +128,7 @@ describe('planRotation', () => {
   });
 
   it('never serves a certificate past its CA', async () => {
-    const first = await planRotation({
-      current: undefined,
-      bundlePublishedAt: undefined,
-      now: at(0),
-      names,
-      policy,
-    });
+    const first = await firstIssue();
     const later = await planRotation({
       current: first.material,
       bundlePublishedAt: at(0),
